@@ -1,0 +1,532 @@
+package dev.qwen4j.gguf;
+
+import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A parsed GGUF v2/v3 file (QWEN_SPEC.md §1.1). The file is memory-mapped; tensors are views into the mapping,
+ * valid until {@link #close()}. Every structural problem is reported as a {@link GgufFormatException} naming
+ * the problem and its byte offset — hostile files never cause a giant allocation or another exception type.
+ */
+public final class GgufFile implements AutoCloseable {
+    public static final int MAGIC = 0x46554747; // "GGUF" little-endian
+    public static final int DEFAULT_ALIGNMENT = 32;
+    private static final int MAX_DIMS = 4;
+    private static final long MAX_STRING_BYTES = 1L << 30;
+
+    private final String source;
+    private final Arena arena;
+    private final MemorySegment segment;
+    private final int version;
+    private final Map<String, GgufValue> metadata;
+    private final List<Tensor> tensors;
+    private final Map<String, Tensor> tensorsByName;
+    private final int alignment;
+    private final long dataStart;
+
+    private GgufFile(String source, Arena arena, MemorySegment segment) throws GgufFormatException {
+        this.source = source;
+        this.arena = arena;
+        this.segment = segment;
+        Reader r = new Reader(segment);
+        long magic = r.u32("magic");
+        if ((int) magic != MAGIC) {
+            throw new GgufFormatException("not a GGUF file: bad magic 0x" + Long.toHexString(magic) + " (expected \"GGUF\")", 0);
+        }
+        long v = r.u32("version");
+        if (v != 2 && v != 3) {
+            throw new GgufFormatException("unsupported GGUF version " + v + " (qwen4j reads versions 2 and 3)", 4);
+        }
+        this.version = (int) v;
+        long tensorCount = r.count("tensor count", 8 + 8 + 8 + 4 + 8 + 8 + 4 + 8);
+        long kvCount = r.count("metadata count", 8 + 4 + 1);
+
+        Map<String, GgufValue> kv = new LinkedHashMap<>();
+        for (long i = 0; i < kvCount; i++) {
+            long keyAt = r.pos;
+            String key = r.string("metadata key");
+            if (key.isEmpty()) throw new GgufFormatException("empty metadata key", keyAt);
+            if (kv.containsKey(key)) throw new GgufFormatException("duplicate metadata key '" + key + "'", keyAt);
+            long typeAt = r.pos;
+            GgufValueType type = GgufValueType.fromId(r.u32("value type"));
+            if (type == null) throw new GgufFormatException("metadata '" + key + "': unknown value type", typeAt);
+            kv.put(key, r.value(key, type));
+        }
+        this.metadata = Collections.unmodifiableMap(kv);
+
+        int align = DEFAULT_ALIGNMENT;
+        GgufValue alignValue = kv.get("general.alignment");
+        if (alignValue != null) {
+            if (alignValue.type() != GgufValueType.UINT32) {
+                throw new GgufFormatException("general.alignment must be uint32, found " + alignValue.type(), -1);
+            }
+            long a = (Long) alignValue.value();
+            if (a == 0 || Long.bitCount(a) != 1 || a > (1 << 30)) {
+                throw new GgufFormatException("general.alignment must be a power of two, found " + a, -1);
+            }
+            align = (int) a;
+        }
+        this.alignment = align;
+
+        record Info(String name, GgmlType type, long[] dims, long offset, long bytes, long at) {}
+        List<Info> infos = new ArrayList<>();
+        Map<String, Info> seen = new HashMap<>();
+        for (long i = 0; i < tensorCount; i++) {
+            long at = r.pos;
+            String name = r.string("tensor name");
+            if (seen.containsKey(name)) throw new GgufFormatException("duplicate tensor name '" + name + "'", at);
+            long nDims = r.u32("tensor dimension count");
+            if (nDims < 1 || nDims > MAX_DIMS) {
+                throw new GgufFormatException("tensor '" + name + "': " + nDims + " dimensions (1 to 4 allowed)", r.pos - 4);
+            }
+            long[] dims = new long[(int) nDims];
+            long elements = 1;
+            for (int d = 0; d < nDims; d++) {
+                long dimAt = r.pos;
+                dims[d] = r.i64("tensor dimension");
+                if (dims[d] < 0) throw new GgufFormatException("tensor '" + name + "': negative dimension " + dims[d], dimAt);
+                try {
+                    elements = Math.multiplyExact(elements, dims[d]);
+                } catch (ArithmeticException e) {
+                    throw new GgufFormatException("tensor '" + name + "': element count overflows", dimAt);
+                }
+            }
+            long typeAt = r.pos;
+            long typeId = r.u32("tensor type");
+            GgmlType type = GgmlType.fromId(typeId);
+            if (type == null) throw new GgufFormatException("tensor '" + name + "': unknown or unsupported tensor type " + typeId, typeAt);
+            if (dims[0] % type.blockSize != 0) {
+                throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " is not a multiple of the "
+                        + type + " block size " + type.blockSize, typeAt);
+            }
+            long offsetAt = r.pos;
+            long offset = r.i64("tensor offset");
+            if (offset < 0 || offset % align != 0) {
+                throw new GgufFormatException("tensor '" + name + "': data offset " + offset + " is not a multiple of the alignment " + align, offsetAt);
+            }
+            long bytes;
+            try {
+                bytes = Math.multiplyExact(dims[0] / type.blockSize, (long) type.typeSize);
+                bytes = Math.multiplyExact(bytes, elements / Math.max(1, dims[0]));
+                if (dims[0] == 0) bytes = 0;
+            } catch (ArithmeticException e) {
+                throw new GgufFormatException("tensor '" + name + "': byte size overflows", typeAt);
+            }
+            Info info = new Info(name, type, dims, offset, bytes, at);
+            infos.add(info);
+            seen.put(name, info);
+        }
+        long infoEnd = r.pos;
+        this.dataStart = infos.isEmpty() ? infoEnd : alignUp(infoEnd, align);
+        long fileSize = segment.byteSize();
+
+        List<Info> byOffset = new ArrayList<>(infos);
+        byOffset.sort(Comparator.comparingLong(Info::offset));
+        long prevEnd = 0;
+        String prevName = null;
+        for (Info info : byOffset) {
+            long start = dataStart + info.offset;
+            if (start < dataStart || start > fileSize || info.bytes > fileSize - start) {
+                throw new GgufFormatException("tensor '" + info.name + "': data [" + start + ", " + (start + info.bytes)
+                        + ") lies outside the file of " + fileSize + " bytes (truncated?)", info.at);
+            }
+            if (info.offset < prevEnd && info.bytes > 0) {
+                throw new GgufFormatException("tensor '" + info.name + "' overlaps tensor '" + prevName + "'", info.at);
+            }
+            if (info.bytes > 0) {
+                prevEnd = info.offset + info.bytes;
+                prevName = info.name;
+            }
+        }
+
+        List<Tensor> list = new ArrayList<>(infos.size());
+        Map<String, Tensor> byName = new LinkedHashMap<>();
+        for (Info info : infos) {
+            Tensor t = new Tensor(info.name, info.type, info.dims, segment.asSlice(dataStart + info.offset, info.bytes));
+            list.add(t);
+            byName.put(info.name, t);
+        }
+        this.tensors = Collections.unmodifiableList(list);
+        this.tensorsByName = Collections.unmodifiableMap(byName);
+    }
+
+    /** Memory-maps and parses a GGUF file. */
+    public static GgufFile open(Path path) throws IOException {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            return new GgufFile(path.toString(), arena, seg);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new NoSuchFileException(path.toString(), null, "no such file");
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Parses GGUF bytes already in memory (tests, in-memory conversions). The segment must outlive this object. */
+    public static GgufFile parse(MemorySegment bytes, String source) throws GgufFormatException {
+        return new GgufFile(source, null, bytes);
+    }
+
+    public static GgufFile parse(byte[] bytes) throws GgufFormatException {
+        return parse(MemorySegment.ofArray(bytes), "<memory>");
+    }
+
+    static long alignUp(long p, long a) {
+        return p + (a - p % a) % a;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public int version() {
+        return version;
+    }
+
+    public int alignment() {
+        return alignment;
+    }
+
+    /** File offset where the tensor data section starts. */
+    public long dataStart() {
+        return dataStart;
+    }
+
+    public long fileSize() {
+        return segment.byteSize();
+    }
+
+    /** The whole mapped file. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    /** All metadata in file order. */
+    public Map<String, GgufValue> metadata() {
+        return metadata;
+    }
+
+    public List<Tensor> tensors() {
+        return tensors;
+    }
+
+    public Optional<Tensor> findTensor(String name) {
+        return Optional.ofNullable(tensorsByName.get(name));
+    }
+
+    /** The tensor with this name; a clear exception if the file has none. */
+    public Tensor tensor(String name) {
+        Tensor t = tensorsByName.get(name);
+        if (t == null) throw new IllegalArgumentException(source + ": missing tensor '" + name + "'");
+        return t;
+    }
+
+    /** File offset of a tensor's first byte. */
+    public long fileOffset(Tensor t) {
+        return t.data().address() - segment.address();
+    }
+
+    public boolean has(String key) {
+        return metadata.containsKey(key);
+    }
+
+    public Optional<GgufValue> value(String key) {
+        return Optional.ofNullable(metadata.get(key));
+    }
+
+    public String architecture() {
+        return getString("general.architecture", null);
+    }
+
+    public String getString(String key, String fallback) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return fallback;
+        if (v.value() instanceof String s) return s;
+        throw wrongType(key, v, "a string");
+    }
+
+    public String getString(String key) {
+        return require(key, getString(key, null));
+    }
+
+    /** Any integer-typed value (spec: writers differ in the integer width they use). */
+    public long getLong(String key, long fallback) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return fallback;
+        return switch (v.value()) {
+            case Byte b -> b;
+            case Short s -> s;
+            case Integer i -> i;
+            case Long l -> l;
+            default -> throw wrongType(key, v, "an integer");
+        };
+    }
+
+    public long getLong(String key) {
+        if (!has(key)) throw missing(key);
+        return getLong(key, 0);
+    }
+
+    public int getInt(String key, int fallback) {
+        long v = getLong(key, fallback);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": '" + key + "' = " + v + " is out of range");
+        return (int) v;
+    }
+
+    public int getInt(String key) {
+        if (!has(key)) throw missing(key);
+        return getInt(key, 0);
+    }
+
+    /** Any float- or integer-typed value. */
+    public double getDouble(String key, double fallback) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return fallback;
+        return switch (v.value()) {
+            case Float f -> f;
+            case Double d -> d;
+            case Number n -> n.doubleValue();
+            default -> throw wrongType(key, v, "a number");
+        };
+    }
+
+    public float getFloat(String key, float fallback) {
+        return (float) getDouble(key, fallback);
+    }
+
+    public float getFloat(String key) {
+        if (!has(key)) throw missing(key);
+        return getFloat(key, 0);
+    }
+
+    public boolean getBoolean(String key, boolean fallback) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return fallback;
+        if (v.value() instanceof Boolean b) return b;
+        throw wrongType(key, v, "a boolean");
+    }
+
+    public String[] getStringArray(String key) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return null;
+        if (v.value() instanceof String[] a) return a;
+        throw wrongType(key, v, "an array of strings");
+    }
+
+    /** An integer array of any element width, widened to int (values out of int range are an error). */
+    public int[] getIntArray(String key) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return null;
+        Object a = v.value();
+        if (a instanceof int[] ints) return ints;
+        long[] longs = switch (a) {
+            case byte[] b -> { long[] r = new long[b.length]; for (int i = 0; i < b.length; i++) r[i] = v.elementType() == GgufValueType.UINT8 ? b[i] & 0xFF : b[i]; yield r; }
+            case short[] s -> { long[] r = new long[s.length]; for (int i = 0; i < s.length; i++) r[i] = v.elementType() == GgufValueType.UINT16 ? s[i] & 0xFFFF : s[i]; yield r; }
+            case long[] l -> l;
+            default -> throw wrongType(key, v, "an array of integers");
+        };
+        int[] out = new int[longs.length];
+        for (int i = 0; i < longs.length; i++) {
+            if (longs[i] < Integer.MIN_VALUE || longs[i] > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": '" + key + "' holds out-of-range value " + longs[i]);
+            out[i] = (int) longs[i];
+        }
+        return out;
+    }
+
+    public float[] getFloatArray(String key) {
+        GgufValue v = metadata.get(key);
+        if (v == null) return null;
+        if (v.value() instanceof float[] f) return f;
+        if (v.value() instanceof double[] d) {
+            float[] f = new float[d.length];
+            for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+            return f;
+        }
+        throw wrongType(key, v, "an array of floats");
+    }
+
+    private <T> T require(String key, T value) {
+        if (value == null) throw missing(key);
+        return value;
+    }
+
+    private IllegalArgumentException missing(String key) {
+        return new IllegalArgumentException(source + ": missing metadata key '" + key + "'");
+    }
+
+    private IllegalArgumentException wrongType(String key, GgufValue v, String expected) {
+        return new IllegalArgumentException(source + ": metadata '" + key + "' should be " + expected + ", file has " + v.summary());
+    }
+
+    @Override
+    public void close() {
+        if (arena != null) arena.close();
+    }
+
+    /** Bounds-checked little-endian cursor over the file. */
+    private static final class Reader {
+        private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+        final MemorySegment seg;
+        final long size;
+        long pos;
+
+        Reader(MemorySegment seg) {
+            this.seg = seg;
+            this.size = seg.byteSize();
+        }
+
+        void need(long n, String what) throws GgufFormatException {
+            if (n < 0 || n > size - pos) {
+                throw new GgufFormatException("file ends inside " + what + " (needs " + n + " bytes, " + (size - pos) + " left; truncated?)", pos);
+            }
+        }
+
+        long u32(String what) throws GgufFormatException {
+            need(4, what);
+            long v = Integer.toUnsignedLong(seg.get(I32, pos));
+            pos += 4;
+            return v;
+        }
+
+        long i64(String what) throws GgufFormatException {
+            need(8, what);
+            long v = seg.get(I64, pos);
+            pos += 8;
+            return v;
+        }
+
+        /** A u64 count that must be non-negative and fit in the rest of the file at {@code minBytesEach} per item. */
+        long count(String what, long minBytesEach) throws GgufFormatException {
+            long at = pos;
+            long n = i64(what);
+            if (n < 0 || (minBytesEach > 0 && n > (size - pos) / minBytesEach)) {
+                throw new GgufFormatException(what + " " + Long.toUnsignedString(n) + " is impossible for a file of " + size + " bytes", at);
+            }
+            return n;
+        }
+
+        String string(String what) throws GgufFormatException {
+            long at = pos;
+            long len = i64(what + " length");
+            if (len < 0 || len > MAX_STRING_BYTES || len > size - pos) {
+                throw new GgufFormatException(what + ": string length " + Long.toUnsignedString(len) + " runs past the end of the file", at);
+            }
+            byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
+            pos += len;
+            try {
+                return StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException e) {
+                // Real vocabularies hold byte-level pieces that are valid UTF-8; anything else is kept, not fatal.
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+        }
+
+        GgufValue value(String key, GgufValueType type) throws GgufFormatException {
+            if (type == GgufValueType.ARRAY) {
+                long typeAt = pos;
+                GgufValueType et = GgufValueType.fromId(u32("array element type"));
+                if (et == null) throw new GgufFormatException("metadata '" + key + "': unknown array element type", typeAt);
+                if (et == GgufValueType.ARRAY) throw new GgufFormatException("metadata '" + key + "': nested arrays are not supported", typeAt);
+                long n = count("metadata '" + key + "' array length", et.minSize());
+                if (n > Integer.MAX_VALUE - 8) throw new GgufFormatException("metadata '" + key + "': array too long", typeAt + 4);
+                return GgufValue.array(et, array(key, et, (int) n));
+            }
+            return GgufValue.of(type, scalar(key, type));
+        }
+
+        Object scalar(String key, GgufValueType type) throws GgufFormatException {
+            String what = "metadata '" + key + "'";
+            if (type == GgufValueType.STRING) return string(what);
+            need(type.size, what);
+            long at = pos;
+            Object v = switch (type) {
+                case UINT8 -> (short) (seg.get(ValueLayout.JAVA_BYTE, pos) & 0xFF);
+                case INT8 -> seg.get(ValueLayout.JAVA_BYTE, pos);
+                case UINT16 -> seg.get(I16, pos) & 0xFFFF;
+                case INT16 -> seg.get(I16, pos);
+                case UINT32 -> Integer.toUnsignedLong(seg.get(I32, pos));
+                case INT32 -> seg.get(I32, pos);
+                case FLOAT32 -> seg.get(F32, pos);
+                case BOOL -> {
+                    byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
+                    if (b != 0 && b != 1) throw new GgufFormatException(what + ": invalid bool byte " + b, at);
+                    yield b == 1;
+                }
+                case UINT64, INT64 -> seg.get(I64, pos);
+                case FLOAT64 -> seg.get(F64, pos);
+                default -> throw new IllegalStateException();
+            };
+            pos += type.size;
+            return v;
+        }
+
+        Object array(String key, GgufValueType et, int n) throws GgufFormatException {
+            String what = "metadata '" + key + "' array";
+            if (et == GgufValueType.STRING) {
+                String[] a = new String[n];
+                for (int i = 0; i < n; i++) a[i] = string(what);
+                return a;
+            }
+            need((long) n * et.size, what);
+            MemorySegment s = seg.asSlice(pos, (long) n * et.size);
+            Object out = switch (et) {
+                case UINT8, INT8 -> s.toArray(ValueLayout.JAVA_BYTE);
+                case UINT16, INT16 -> s.toArray(I16);
+                case UINT32, INT32 -> s.toArray(I32);
+                case UINT64, INT64 -> s.toArray(I64);
+                case FLOAT32 -> s.toArray(F32);
+                case FLOAT64 -> s.toArray(F64);
+                case BOOL -> {
+                    boolean[] b = new boolean[n];
+                    for (int i = 0; i < n; i++) {
+                        byte x = s.get(ValueLayout.JAVA_BYTE, i);
+                        if (x != 0 && x != 1) throw new GgufFormatException(what + ": invalid bool byte " + x, pos + i);
+                        b[i] = x == 1;
+                    }
+                    yield b;
+                }
+                default -> throw new IllegalStateException();
+            };
+            if (et == GgufValueType.UINT32) {
+                // Keep unsigned 32-bit values non-negative: widen to long.
+                int[] ints = (int[]) out;
+                long[] longs = new long[n];
+                for (int i = 0; i < n; i++) longs[i] = Integer.toUnsignedLong(ints[i]);
+                out = longs;
+            }
+            pos += (long) n * et.size;
+            return out;
+        }
+    }
+}
