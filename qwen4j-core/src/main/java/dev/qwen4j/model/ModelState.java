@@ -1,0 +1,54 @@
+package dev.qwen4j.model;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * Per-sequence inference state: the KV cache of attention layers and, in Qwen3.5, the conv and recurrent
+ * state of the Gated DeltaNet layers. Not thread-safe: one session uses one state at a time.
+ */
+public interface ModelState {
+
+    /** Number of tokens already processed (the position of the next token). */
+    int position();
+
+    /** The most positions this state can hold. */
+    int capacity();
+
+    /**
+     * A cheap checkpoint of the state at the current position: the position plus a copy of any recurrent state
+     * (attention KV is not copied — it is append-only and stays valid for every earlier position).
+     */
+    Checkpoint checkpoint();
+
+    /**
+     * Rewinds to a checkpoint taken earlier on this state. Valid while the tokens before the checkpoint's position
+     * have not been replaced, i.e. the state has only advanced (or been rewound to a later checkpoint) since.
+     */
+    void restore(Checkpoint checkpoint);
+
+    /** Rewinds to {@code position} without a checkpoint: only possible when no layer keeps recurrent state. */
+    boolean canTruncate();
+
+    void truncate(int position);
+
+    /** Back to position 0. */
+    void reset();
+
+    /** Bytes of memory held (KV + recurrent state + scratch). */
+    long byteSize();
+
+    /** Serialises the full state (positions 0..position) so a session can be saved to a file. */
+    void writeTo(DataOutput out) throws IOException;
+
+    /** Reads what {@link #writeTo} wrote, replacing this state's content; a clear IOException if it does not fit. */
+    void readFrom(DataInput in) throws IOException;
+
+    /** An opaque snapshot taken by {@link #checkpoint()}. */
+    interface Checkpoint {
+        int position();
+
+        long byteSize();
+    }
+}
