@@ -1,5 +1,7 @@
 package dev.qwen4j.tensor;
 
+import dev.qwen4j.tensor.quant.RowCodec;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -63,26 +65,7 @@ public final class Kernels implements AutoCloseable {
 
     /** Row {@code row} of {@code w} as floats into {@code dst[dstOffset ..]} (e.g. an embedding lookup). */
     public void dequantizeRow(Tensor w, long row, float[] dst, int dstOffset) {
-        int n = w.rowLength();
-        MemorySegment seg = w.data();
-        long base = row * w.rowBytes();
-        switch (w.type()) {
-            case F32 -> MemorySegment.copy(seg, F32, base, dst, dstOffset, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.float16ToFloat(seg.get(I16, base + 2L * i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.intBitsToFloat((seg.get(I16, base + 2L * i) & 0xFFFF) << 16);
-            }
-            case Q8_0 -> {
-                for (int b = 0; b < n / 32; b++) {
-                    long blk = base + 34L * b;
-                    float d = Float.float16ToFloat(seg.get(I16, blk));
-                    for (int i = 0; i < 32; i++) dst[dstOffset + 32 * b + i] = seg.get(ValueLayout.JAVA_BYTE, blk + 2 + i) * d;
-                }
-            }
-            default -> throw new UnsupportedOperationException("tensor " + w.name() + ": type " + w.type() + " not supported yet");
-        }
+        RowCodec.dequantize(w.type(), w.data(), row * w.rowBytes(), dst, dstOffset, w.rowLength());
     }
 
     /** The whole tensor as floats (small tensors: norms, biases, convolution weights). */
