@@ -15,13 +15,13 @@ public final class Q4_K {
     }
 
     /** The 6-bit scale of sub-block j (0..7) from the 12 packed bytes at {@code scales}. */
-    static int scale(MemorySegment s, long scales, int j) {
+    public static int scale(MemorySegment s, long scales, int j) {
         return j < 4 ? Bits.u8(s, scales + j) & 63
                 : (Bits.u8(s, scales + j + 4) & 0x0F) | ((Bits.u8(s, scales + j - 4) >>> 6) << 4);
     }
 
     /** The 6-bit min of sub-block j (0..7). */
-    static int min(MemorySegment s, long scales, int j) {
+    public static int min(MemorySegment s, long scales, int j) {
         return j < 4 ? Bits.u8(s, scales + j + 4) & 63
                 : (Bits.u8(s, scales + j + 4) >>> 4) | ((Bits.u8(s, scales + j) >>> 6) << 4);
     }
