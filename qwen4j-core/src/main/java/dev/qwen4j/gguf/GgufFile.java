@@ -9,8 +9,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,7 +34,18 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" little-endian
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final int MAX_DIMS = 4;
-    private static final long MAX_STRING_BYTES = 1L << 30;
+    /** Header fields before the first key/value record: magic, version, tensor count, metadata count. */
+    private static final int HEADER_BYTES = 24;
+    /** Smallest tensor-info record: empty name (8), n_dims (4), one dimension (8), type (4), offset (8). */
+    private static final int MIN_TENSOR_INFO_BYTES = 32;
+    /** Smallest key/value record: key length (8), a one-byte key, value type (4), a one-byte value. */
+    private static final int MIN_KV_BYTES = 14;
+    /*
+     * Metadata is read onto the heap, so its size is capped well above anything real (a 248k-token vocabulary,
+     * a 20 KB chat template) but far below what a corrupted length field could ask for on a multi-GB file.
+     */
+    static final long MAX_STRING_BYTES = 16L << 20;
+    static final int MAX_ARRAY_LENGTH = 1 << 24;
 
     private final String source;
     private final Arena arena;
@@ -58,18 +71,21 @@ public final class GgufFile implements AutoCloseable {
             throw new GgufFormatException("unsupported GGUF version " + v + " (qwen4j reads versions 2 and 3)", 4);
         }
         this.version = (int) v;
-        long tensorCount = r.count("tensor count", 8 + 8 + 8 + 4 + 8 + 8 + 4 + 8);
-        long kvCount = r.count("metadata count", 8 + 4 + 1);
+        long tensorCount = r.count("tensor count", MIN_TENSOR_INFO_BYTES);
+        long kvCount = r.count("metadata count", MIN_KV_BYTES);
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
+        long alignmentAt = -1;
         for (long i = 0; i < kvCount; i++) {
             long keyAt = r.pos;
             String key = r.string("metadata key");
             if (key.isEmpty()) throw new GgufFormatException("empty metadata key", keyAt);
             if (kv.containsKey(key)) throw new GgufFormatException("duplicate metadata key '" + key + "'", keyAt);
             long typeAt = r.pos;
-            GgufValueType type = GgufValueType.fromId(r.u32("value type"));
-            if (type == null) throw new GgufFormatException("metadata '" + key + "': unknown value type", typeAt);
+            long typeId = r.u32("value type");
+            GgufValueType type = GgufValueType.fromId(typeId);
+            if (type == null) throw new GgufFormatException("metadata '" + key + "': unknown value type " + typeId, typeAt);
+            if (key.equals("general.alignment")) alignmentAt = typeAt;
             kv.put(key, r.value(key, type));
         }
         this.metadata = Collections.unmodifiableMap(kv);
@@ -78,11 +94,14 @@ public final class GgufFile implements AutoCloseable {
         GgufValue alignValue = kv.get("general.alignment");
         if (alignValue != null) {
             if (alignValue.type() != GgufValueType.UINT32) {
-                throw new GgufFormatException("general.alignment must be uint32, found " + alignValue.type(), -1);
+                throw new GgufFormatException("general.alignment must be uint32, found " + alignValue.type(), alignmentAt);
             }
             long a = (Long) alignValue.value();
-            if (a == 0 || Long.bitCount(a) != 1 || a > (1 << 30)) {
-                throw new GgufFormatException("general.alignment must be a power of two, found " + a, -1);
+            if (a == 0 || Long.bitCount(a) != 1) {
+                throw new GgufFormatException("general.alignment must be a power of two, found " + a, alignmentAt);
+            }
+            if (a > (1 << 30)) {
+                throw new GgufFormatException("general.alignment " + a + " is larger than qwen4j supports (2^30)", alignmentAt);
             }
             align = (int) a;
         }
@@ -100,37 +119,22 @@ public final class GgufFile implements AutoCloseable {
                 throw new GgufFormatException("tensor '" + name + "': " + nDims + " dimensions (1 to 4 allowed)", r.pos - 4);
             }
             long[] dims = new long[(int) nDims];
-            long elements = 1;
+            long dimsAt = r.pos;
             for (int d = 0; d < nDims; d++) {
                 long dimAt = r.pos;
                 dims[d] = r.i64("tensor dimension");
                 if (dims[d] < 0) throw new GgufFormatException("tensor '" + name + "': negative dimension " + dims[d], dimAt);
-                try {
-                    elements = Math.multiplyExact(elements, dims[d]);
-                } catch (ArithmeticException e) {
-                    throw new GgufFormatException("tensor '" + name + "': element count overflows", dimAt);
-                }
             }
             long typeAt = r.pos;
             long typeId = r.u32("tensor type");
             GgmlType type = GgmlType.fromId(typeId);
             if (type == null) throw new GgufFormatException("tensor '" + name + "': unknown or unsupported tensor type " + typeId, typeAt);
-            if (dims[0] % type.blockSize != 0) {
-                throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " is not a multiple of the "
-                        + type + " block size " + type.blockSize, typeAt);
-            }
+            long bytes = byteSize(name, type, dims, dimsAt);
             long offsetAt = r.pos;
             long offset = r.i64("tensor offset");
             if (offset < 0 || offset % align != 0) {
-                throw new GgufFormatException("tensor '" + name + "': data offset " + offset + " is not a multiple of the alignment " + align, offsetAt);
-            }
-            long bytes;
-            try {
-                bytes = Math.multiplyExact(dims[0] / type.blockSize, (long) type.typeSize);
-                bytes = Math.multiplyExact(bytes, elements / Math.max(1, dims[0]));
-                if (dims[0] == 0) bytes = 0;
-            } catch (ArithmeticException e) {
-                throw new GgufFormatException("tensor '" + name + "': byte size overflows", typeAt);
+                throw new GgufFormatException("tensor '" + name + "': data offset " + Long.toUnsignedString(offset)
+                        + " is not a multiple of the alignment " + align, offsetAt);
             }
             Info info = new Info(name, type, dims, offset, bytes, at);
             infos.add(info);
@@ -145,10 +149,10 @@ public final class GgufFile implements AutoCloseable {
         long prevEnd = 0;
         String prevName = null;
         for (Info info : byOffset) {
-            long start = dataStart + info.offset;
-            if (start < dataStart || start > fileSize || info.bytes > fileSize - start) {
-                throw new GgufFormatException("tensor '" + info.name + "': data [" + start + ", " + (start + info.bytes)
-                        + ") lies outside the file of " + fileSize + " bytes (truncated?)", info.at);
+            if (info.offset > fileSize - dataStart || info.bytes > fileSize - dataStart - info.offset) {
+                throw new GgufFormatException("tensor '" + info.name + "': its " + info.bytes + " bytes at data offset " + info.offset
+                        + " (data section starts at byte " + dataStart + ") run past the end of the " + fileSize
+                        + "-byte file (truncated?)", info.at);
             }
             if (info.offset < prevEnd && info.bytes > 0) {
                 throw new GgufFormatException("tensor '" + info.name + "' overlaps tensor '" + prevName + "'", info.at);
@@ -170,16 +174,51 @@ public final class GgufFile implements AutoCloseable {
         this.tensorsByName = Collections.unmodifiableMap(byName);
     }
 
-    /** Memory-maps and parses a GGUF file. */
+    /**
+     * Bytes of a tensor: {@code (ne0 / block) * typeSize * ne1 * ne2 * ne3}. Rows longer than an int and any product
+     * that overflows a long are rejected, so {@link Tensor}'s own arithmetic on the shape cannot overflow.
+     */
+    private static long byteSize(String name, GgmlType type, long[] dims, long dimsAt) throws GgufFormatException {
+        if (dims[0] > Integer.MAX_VALUE) {
+            throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " exceeds " + Integer.MAX_VALUE, dimsAt);
+        }
+        if (dims[0] % type.blockSize != 0) {
+            throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " is not a multiple of the "
+                    + type + " block size " + type.blockSize, dimsAt);
+        }
+        try {
+            long rows = 1;
+            for (int d = 1; d < dims.length; d++) rows = Math.multiplyExact(rows, dims[d]);
+            Math.multiplyExact(dims[0], rows); // the element count must fit too
+            return Math.multiplyExact(dims[0] / type.blockSize * type.typeSize, rows);
+        } catch (ArithmeticException e) {
+            throw new GgufFormatException("tensor '" + name + "': dimensions " + java.util.Arrays.toString(dims)
+                    + " overflow a 64-bit size", dimsAt);
+        }
+    }
+
+    /**
+     * Memory-maps and parses a GGUF file. Every failure is an {@link IOException} whose one-line message names the
+     * file: {@link NoSuchFileException}, {@link java.nio.file.AccessDeniedException}, or a
+     * {@link GgufFormatException} for a directory, an empty file or a malformed one.
+     */
     public static GgufFile open(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new GgufFormatException(path + ": is a directory, not a GGUF file", -1);
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            long size = ch.size();
+            if (size == 0) throw new GgufFormatException("empty file (0 bytes), not a GGUF file", -1);
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new GgufFile(path.toString(), arena, seg);
+        } catch (GgufFormatException e) {
+            arena.close();
+            throw e.inFile(path.toString());
         } catch (NoSuchFileException e) {
             arena.close();
             throw new NoSuchFileException(path.toString(), null, "no such file");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
@@ -396,6 +435,9 @@ public final class GgufFile implements AutoCloseable {
 
         final MemorySegment seg;
         final long size;
+        final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         long pos;
 
         Reader(MemorySegment seg) {
@@ -436,16 +478,16 @@ public final class GgufFile implements AutoCloseable {
         String string(String what) throws GgufFormatException {
             long at = pos;
             long len = i64(what + " length");
-            if (len < 0 || len > MAX_STRING_BYTES || len > size - pos) {
+            if (len < 0 || len > size - pos) {
                 throw new GgufFormatException(what + ": string length " + Long.toUnsignedString(len) + " runs past the end of the file", at);
+            }
+            if (len > MAX_STRING_BYTES) {
+                throw new GgufFormatException(what + ": string length " + len + " exceeds the " + MAX_STRING_BYTES + "-byte limit", at);
             }
             byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
             pos += len;
             try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                return utf8.reset().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
             } catch (CharacterCodingException e) {
                 // Real vocabularies hold byte-level pieces that are valid UTF-8; anything else is kept, not fatal.
                 return new String(bytes, StandardCharsets.UTF_8);
@@ -455,11 +497,14 @@ public final class GgufFile implements AutoCloseable {
         GgufValue value(String key, GgufValueType type) throws GgufFormatException {
             if (type == GgufValueType.ARRAY) {
                 long typeAt = pos;
-                GgufValueType et = GgufValueType.fromId(u32("array element type"));
-                if (et == null) throw new GgufFormatException("metadata '" + key + "': unknown array element type", typeAt);
+                long typeId = u32("array element type");
+                GgufValueType et = GgufValueType.fromId(typeId);
+                if (et == null) throw new GgufFormatException("metadata '" + key + "': unknown array element type " + typeId, typeAt);
                 if (et == GgufValueType.ARRAY) throw new GgufFormatException("metadata '" + key + "': nested arrays are not supported", typeAt);
                 long n = count("metadata '" + key + "' array length", et.minSize());
-                if (n > Integer.MAX_VALUE - 8) throw new GgufFormatException("metadata '" + key + "': array too long", typeAt + 4);
+                if (n > MAX_ARRAY_LENGTH) {
+                    throw new GgufFormatException("metadata '" + key + "': array length " + n + " exceeds the limit of " + MAX_ARRAY_LENGTH, typeAt + 4);
+                }
                 return GgufValue.array(et, array(key, et, (int) n));
             }
             return GgufValue.of(type, scalar(key, type));
@@ -494,9 +539,10 @@ public final class GgufFile implements AutoCloseable {
         Object array(String key, GgufValueType et, int n) throws GgufFormatException {
             String what = "metadata '" + key + "' array";
             if (et == GgufValueType.STRING) {
-                String[] a = new String[n];
-                for (int i = 0; i < n; i++) a[i] = string(what);
-                return a;
+                // Grown as read: the count was only checked against the bytes left, at 8 per string.
+                List<String> a = new ArrayList<>(Math.min(n, 1 << 16));
+                for (int i = 0; i < n; i++) a.add(string(what));
+                return a.toArray(new String[0]);
             }
             need((long) n * et.size, what);
             MemorySegment s = seg.asSlice(pos, (long) n * et.size);
