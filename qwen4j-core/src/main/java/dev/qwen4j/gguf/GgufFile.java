@@ -46,6 +46,8 @@ public final class GgufFile implements AutoCloseable {
      */
     static final long MAX_STRING_BYTES = 16L << 20;
     static final int MAX_ARRAY_LENGTH = 1 << 24;
+    /** Everything before the tensor data (header, metadata, tensor infos) must fit in this many bytes. */
+    static final long MAX_HEADER_BYTES = 128L << 20;
 
     private final String source;
     private final Arena arena;
@@ -435,6 +437,8 @@ public final class GgufFile implements AutoCloseable {
 
         final MemorySegment seg;
         final long size;
+        /** Header reads stop here: the file size, or {@link #MAX_HEADER_BYTES} for a bigger file. */
+        final long limit;
         final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
@@ -443,12 +447,19 @@ public final class GgufFile implements AutoCloseable {
         Reader(MemorySegment seg) {
             this.seg = seg;
             this.size = seg.byteSize();
+            this.limit = Math.min(size, MAX_HEADER_BYTES);
         }
 
         void need(long n, String what) throws GgufFormatException {
             if (n < 0 || n > size - pos) {
                 throw new GgufFormatException("file ends inside " + what + " (needs " + n + " bytes, " + (size - pos) + " left; truncated?)", pos);
             }
+            if (n > limit - pos) throw beyondHeaderLimit(what, pos);
+        }
+
+        static GgufFormatException beyondHeaderLimit(String what, long at) {
+            return new GgufFormatException(what + " would extend the metadata and tensor infos past the "
+                    + (MAX_HEADER_BYTES >> 20) + " MiB qwen4j accepts", at);
         }
 
         long u32(String what) throws GgufFormatException {
@@ -472,6 +483,7 @@ public final class GgufFile implements AutoCloseable {
             if (n < 0 || (minBytesEach > 0 && n > (size - pos) / minBytesEach)) {
                 throw new GgufFormatException(what + " " + Long.toUnsignedString(n) + " is impossible for a file of " + size + " bytes", at);
             }
+            if (minBytesEach > 0 && n > (limit - pos) / minBytesEach) throw beyondHeaderLimit(what + " " + n, at);
             return n;
         }
 
@@ -479,11 +491,12 @@ public final class GgufFile implements AutoCloseable {
             long at = pos;
             long len = i64(what + " length");
             if (len < 0 || len > size - pos) {
-                throw new GgufFormatException(what + ": string length " + Long.toUnsignedString(len) + " runs past the end of the file", at);
+                throw new GgufFormatException(what + ": string length " + Long.toUnsignedString(len) + " runs past the end of the file (truncated?)", at);
             }
             if (len > MAX_STRING_BYTES) {
                 throw new GgufFormatException(what + ": string length " + len + " exceeds the " + MAX_STRING_BYTES + "-byte limit", at);
             }
+            if (len > limit - pos) throw beyondHeaderLimit(what, at);
             byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
             pos += len;
             try {
