@@ -82,11 +82,11 @@ public final class GgufFile implements AutoCloseable {
             long keyAt = r.pos;
             String key = r.string("metadata key");
             if (key.isEmpty()) throw new GgufFormatException("empty metadata key", keyAt);
-            if (kv.containsKey(key)) throw new GgufFormatException("duplicate metadata key '" + key + "'", keyAt);
+            if (kv.containsKey(key)) throw new GgufFormatException("duplicate metadata key " + shown(key), keyAt);
             long typeAt = r.pos;
             long typeId = r.u32("value type");
             GgufValueType type = GgufValueType.fromId(typeId);
-            if (type == null) throw new GgufFormatException("metadata '" + key + "': unknown value type " + typeId, typeAt);
+            if (type == null) throw new GgufFormatException("metadata " + shown(key) + ": unknown value type " + typeId, typeAt);
             if (key.equals("general.alignment")) alignmentAt = typeAt;
             kv.put(key, r.value(key, type));
         }
@@ -115,27 +115,27 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < tensorCount; i++) {
             long at = r.pos;
             String name = r.string("tensor name");
-            if (seen.containsKey(name)) throw new GgufFormatException("duplicate tensor name '" + name + "'", at);
+            if (seen.containsKey(name)) throw new GgufFormatException("duplicate tensor name " + shown(name), at);
             long nDims = r.u32("tensor dimension count");
             if (nDims < 1 || nDims > MAX_DIMS) {
-                throw new GgufFormatException("tensor '" + name + "': " + nDims + " dimensions (1 to 4 allowed)", r.pos - 4);
+                throw new GgufFormatException("tensor " + shown(name) + ": " + nDims + " dimensions (1 to 4 allowed)", r.pos - 4);
             }
             long[] dims = new long[(int) nDims];
             long dimsAt = r.pos;
             for (int d = 0; d < nDims; d++) {
                 long dimAt = r.pos;
                 dims[d] = r.i64("tensor dimension");
-                if (dims[d] < 0) throw new GgufFormatException("tensor '" + name + "': negative dimension " + dims[d], dimAt);
+                if (dims[d] < 0) throw new GgufFormatException("tensor " + shown(name) + ": negative dimension " + dims[d], dimAt);
             }
             long typeAt = r.pos;
             long typeId = r.u32("tensor type");
             GgmlType type = GgmlType.fromId(typeId);
-            if (type == null) throw new GgufFormatException("tensor '" + name + "': unknown or unsupported tensor type " + typeId, typeAt);
+            if (type == null) throw new GgufFormatException("tensor " + shown(name) + ": unknown or unsupported tensor type " + typeId, typeAt);
             long bytes = byteSize(name, type, dims, dimsAt);
             long offsetAt = r.pos;
             long offset = r.i64("tensor offset");
             if (offset < 0 || offset % align != 0) {
-                throw new GgufFormatException("tensor '" + name + "': data offset " + Long.toUnsignedString(offset)
+                throw new GgufFormatException("tensor " + shown(name) + ": data offset " + Long.toUnsignedString(offset)
                         + " is not a multiple of the alignment " + align, offsetAt);
             }
             Info info = new Info(name, type, dims, offset, bytes, at);
@@ -152,12 +152,12 @@ public final class GgufFile implements AutoCloseable {
         String prevName = null;
         for (Info info : byOffset) {
             if (info.offset > fileSize - dataStart || info.bytes > fileSize - dataStart - info.offset) {
-                throw new GgufFormatException("tensor '" + info.name + "': its " + info.bytes + " bytes at data offset " + info.offset
+                throw new GgufFormatException("tensor " + shown(info.name) + ": its " + info.bytes + " bytes at data offset " + info.offset
                         + " (data section starts at byte " + dataStart + ") run past the end of the " + fileSize
                         + "-byte file (truncated?)", info.at);
             }
             if (info.offset < prevEnd && info.bytes > 0) {
-                throw new GgufFormatException("tensor '" + info.name + "' overlaps tensor '" + prevName + "'", info.at);
+                throw new GgufFormatException("tensor " + shown(info.name) + " overlaps tensor " + shown(prevName), info.at);
             }
             if (info.bytes > 0) {
                 prevEnd = info.offset + info.bytes;
@@ -182,10 +182,10 @@ public final class GgufFile implements AutoCloseable {
      */
     private static long byteSize(String name, GgmlType type, long[] dims, long dimsAt) throws GgufFormatException {
         if (dims[0] > Integer.MAX_VALUE) {
-            throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " exceeds " + Integer.MAX_VALUE, dimsAt);
+            throw new GgufFormatException("tensor " + shown(name) + ": row length " + dims[0] + " exceeds " + Integer.MAX_VALUE, dimsAt);
         }
         if (dims[0] % type.blockSize != 0) {
-            throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " is not a multiple of the "
+            throw new GgufFormatException("tensor " + shown(name) + ": row length " + dims[0] + " is not a multiple of the "
                     + type + " block size " + type.blockSize, dimsAt);
         }
         try {
@@ -194,7 +194,7 @@ public final class GgufFile implements AutoCloseable {
             Math.multiplyExact(dims[0], rows); // the element count must fit too
             return Math.multiplyExact(dims[0] / type.blockSize * type.typeSize, rows);
         } catch (ArithmeticException e) {
-            throw new GgufFormatException("tensor '" + name + "': dimensions " + java.util.Arrays.toString(dims)
+            throw new GgufFormatException("tensor " + shown(name) + ": dimensions " + java.util.Arrays.toString(dims)
                     + " overflow a 64-bit size", dimsAt);
         }
     }
@@ -233,6 +233,20 @@ public final class GgufFile implements AutoCloseable {
 
     public static GgufFile parse(byte[] bytes) throws GgufFormatException {
         return parse(MemorySegment.ofArray(bytes), "<memory>");
+    }
+
+    /**
+     * A key or tensor name as it appears in a message: quoted, control characters escaped and cut to 80 characters,
+     * because in a corrupted file it may be any bytes.
+     */
+    static String shown(String s) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < s.length() && sb.length() <= 80; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F) sb.append(String.format("\\x%02x", (int) c));
+            else sb.append(c);
+        }
+        return sb.length() > 80 ? sb.substring(0, 80) + "...' (" + s.length() + " chars)" : sb.append('\'').toString();
     }
 
     static long alignUp(long p, long a) {
@@ -281,7 +295,7 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor with this name; a clear exception if the file has none. */
     public Tensor tensor(String name) {
         Tensor t = tensorsByName.get(name);
-        if (t == null) throw new IllegalArgumentException(source + ": missing tensor '" + name + "'");
+        if (t == null) throw new IllegalArgumentException(source + ": missing tensor " + shown(name));
         return t;
     }
 
@@ -333,7 +347,7 @@ public final class GgufFile implements AutoCloseable {
 
     public int getInt(String key, int fallback) {
         long v = getLong(key, fallback);
-        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": '" + key + "' = " + v + " is out of range");
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": " + shown(key) + " = " + v + " is out of range");
         return (int) v;
     }
 
@@ -391,7 +405,7 @@ public final class GgufFile implements AutoCloseable {
         };
         int[] out = new int[longs.length];
         for (int i = 0; i < longs.length; i++) {
-            if (longs[i] < Integer.MIN_VALUE || longs[i] > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": '" + key + "' holds out-of-range value " + longs[i]);
+            if (longs[i] < Integer.MIN_VALUE || longs[i] > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": " + shown(key) + " holds out-of-range value " + longs[i]);
             out[i] = (int) longs[i];
         }
         return out;
@@ -415,11 +429,11 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private IllegalArgumentException missing(String key) {
-        return new IllegalArgumentException(source + ": missing metadata key '" + key + "'");
+        return new IllegalArgumentException(source + ": missing metadata key " + shown(key));
     }
 
     private IllegalArgumentException wrongType(String key, GgufValue v, String expected) {
-        return new IllegalArgumentException(source + ": metadata '" + key + "' should be " + expected + ", file has " + v.summary());
+        return new IllegalArgumentException(source + ": metadata " + shown(key) + " should be " + expected + ", file has " + v.summary());
     }
 
     @Override
@@ -512,11 +526,11 @@ public final class GgufFile implements AutoCloseable {
                 long typeAt = pos;
                 long typeId = u32("array element type");
                 GgufValueType et = GgufValueType.fromId(typeId);
-                if (et == null) throw new GgufFormatException("metadata '" + key + "': unknown array element type " + typeId, typeAt);
-                if (et == GgufValueType.ARRAY) throw new GgufFormatException("metadata '" + key + "': nested arrays are not supported", typeAt);
-                long n = count("metadata '" + key + "' array length", et.minSize());
+                if (et == null) throw new GgufFormatException("metadata " + shown(key) + ": unknown array element type " + typeId, typeAt);
+                if (et == GgufValueType.ARRAY) throw new GgufFormatException("metadata " + shown(key) + ": nested arrays are not supported", typeAt);
+                long n = count("metadata " + shown(key) + " array length", et.minSize());
                 if (n > MAX_ARRAY_LENGTH) {
-                    throw new GgufFormatException("metadata '" + key + "': array length " + n + " exceeds the limit of " + MAX_ARRAY_LENGTH, typeAt + 4);
+                    throw new GgufFormatException("metadata " + shown(key) + ": array length " + n + " exceeds the limit of " + MAX_ARRAY_LENGTH, typeAt + 4);
                 }
                 return GgufValue.array(et, array(key, et, (int) n));
             }
@@ -524,7 +538,7 @@ public final class GgufFile implements AutoCloseable {
         }
 
         Object scalar(String key, GgufValueType type) throws GgufFormatException {
-            String what = "metadata '" + key + "'";
+            String what = "metadata " + shown(key);
             if (type == GgufValueType.STRING) return string(what);
             need(type.size, what);
             long at = pos;
@@ -550,7 +564,7 @@ public final class GgufFile implements AutoCloseable {
         }
 
         Object array(String key, GgufValueType et, int n) throws GgufFormatException {
-            String what = "metadata '" + key + "' array";
+            String what = "metadata " + shown(key) + " array";
             if (et == GgufValueType.STRING) {
                 // Grown as read: the count was only checked against the bytes left, at 8 per string.
                 List<String> a = new ArrayList<>(Math.min(n, 1 << 16));

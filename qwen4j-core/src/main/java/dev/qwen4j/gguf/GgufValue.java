@@ -124,10 +124,22 @@ public record GgufValue(GgufValueType type, GgufValueType elementType, Object va
     public String summary() {
         if (isArray()) return "[" + elementType.name().toLowerCase() + " × " + arrayLength() + "]";
         if (value instanceof String s) {
-            String oneLine = s.replace("\n", "\\n");
+            String oneLine = escapeControls(s.length() > 200 ? s.substring(0, 200) : s);
             return oneLine.length() > 60 ? '"' + oneLine.substring(0, 57) + "...\" (" + s.length() + " chars)" : '"' + oneLine + '"';
         }
         return String.valueOf(value);
+    }
+
+    /** Newlines as {@code \n}, other control characters as {@code \xNN}, so a summary is always one printable line. */
+    private static String escapeControls(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\n') sb.append("\\n");
+            else if (c < 0x20 || c == 0x7F) sb.append(String.format("\\x%02x", (int) c));
+            else sb.append(c);
+        }
+        return sb.toString();
     }
 
     @Override
