@@ -2,6 +2,8 @@ package dev.qwen4j.json;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -99,16 +101,16 @@ public final class Json {
      * {@code 5e-324}), so one-digit candidates are checked here.
      */
     private static BigDecimal shortestDecimal(double d) {
-        BigDecimal java = new BigDecimal(Double.toString(d)).stripTrailingZeros();
-        if (java.precision() != 2) return java;
+        BigDecimal jdk = new BigDecimal(Double.toString(d)).stripTrailingZeros();
+        if (jdk.precision() != 2) return jdk;
         BigDecimal exactValue = new BigDecimal(d);
         BigDecimal best = null;
-        for (java.math.RoundingMode mode : new java.math.RoundingMode[] {java.math.RoundingMode.FLOOR, java.math.RoundingMode.CEILING}) {
-            BigDecimal candidate = java.round(new java.math.MathContext(1, mode));
+        for (RoundingMode mode : new RoundingMode[] {RoundingMode.FLOOR, RoundingMode.CEILING}) {
+            BigDecimal candidate = jdk.round(new MathContext(1, mode));
             if (candidate.signum() == 0 || Double.parseDouble(candidate.toString()) != d) continue;
             if (best == null || candidate.subtract(exactValue).abs().compareTo(best.subtract(exactValue).abs()) < 0) best = candidate;
         }
-        return best == null ? java : best.stripTrailingZeros();
+        return best == null ? jdk : best.stripTrailingZeros();
     }
 
     private static String kind(Object v) {
