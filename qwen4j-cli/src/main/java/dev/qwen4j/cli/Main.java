@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
         description = "Run Qwen models on this device.",
         subcommands = {
                 InspectCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 
