@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
         subcommands = {
                 InspectCommand.class,
                 LogitsCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 
