@@ -11,6 +11,10 @@ import java.nio.charset.StandardCharsets;
         description = "Run Qwen models on this device.",
         subcommands = {
                 InspectCommand.class,
+                PullCommand.class,
+                ListCommand.class,
+                ShowCommand.class,
+                RmCommand.class,
         })
 public final class Main implements Runnable {
 

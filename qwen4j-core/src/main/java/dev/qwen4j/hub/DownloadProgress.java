@@ -1,6 +1,8 @@
 package dev.qwen4j.hub;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.function.LongSupplier;
 
@@ -39,18 +41,24 @@ public interface DownloadProgress {
     }
 
     /** Progress on {@code out}; a redrawn bar when {@code terminal}, quiet lines otherwise. */
-    static DownloadProgress console(PrintStream out, boolean terminal) {
+    static DownloadProgress console(PrintWriter out, boolean terminal) {
         return new Console(out, terminal, System::nanoTime);
     }
 
     /** Console progress with an injected clock (nanoseconds), for tests. */
     static DownloadProgress console(PrintStream out, boolean terminal, LongSupplier nanoClock) {
-        return new Console(out, terminal, nanoClock);
+        return new Console(new PrintWriter(out, true, StandardCharsets.UTF_8), terminal, nanoClock);
+    }
+
+    /** True when standard output is an interactive terminal, where a redrawn bar makes sense. */
+    static boolean isTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     final class Console implements DownloadProgress {
         private static final long REDRAW_NANOS = 200_000_000L;
-        private final PrintStream out;
+        private final PrintWriter out;
         private final boolean terminal;
         private final LongSupplier clock;
         private String name;
@@ -62,7 +70,7 @@ public interface DownloadProgress {
         private long done;
         private boolean active;
 
-        Console(PrintStream out, boolean terminal, LongSupplier clock) {
+        Console(PrintWriter out, boolean terminal, LongSupplier clock) {
             this.out = out;
             this.terminal = terminal;
             this.clock = clock;

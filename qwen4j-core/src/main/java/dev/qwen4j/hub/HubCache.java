@@ -38,6 +38,18 @@ public final class HubCache {
         public Optional<String> quant() {
             return Quants.of(file);
         }
+
+        /**
+         * The shortest name that {@link ModelRef#parse} turns back into this file: {@code qwen3.5:0.8b-q4_k_m} for
+         * catalogue repos, {@code hf.co/USER/REPO:QUANT} otherwise, {@code hf.co/USER/REPO/FILE} when the name has
+         * no quant tag.
+         */
+        public String displayName() {
+            Optional<String> quant = quant();
+            Optional<Catalogue.Entry> entry = Catalogue.byRepo(repo);
+            if (entry.isPresent() && quant.isPresent()) return entry.get().name() + "-" + quant.get().toLowerCase(java.util.Locale.ROOT);
+            return quant.map(q -> "hf.co/" + repo + ":" + q).orElse("hf.co/" + repo + "/" + file);
+        }
     }
 
     private final Path root;

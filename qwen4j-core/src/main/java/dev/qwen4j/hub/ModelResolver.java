@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -68,8 +67,8 @@ public final class ModelResolver {
         return switch (ref) {
             case ModelRef.LocalFile f -> {
                 if (!Files.isRegularFile(f.path())) {
-                    throw new NoSuchFileException(f.path().toString(), null, "no such file, and not a model name"
-                            + " (try " + Catalogue.DEFAULT_MODEL + ", hf.co/USER/REPO[:QUANT] or a .gguf path)");
+                    throw new HubException("no such file: " + f.path() + " (and not a model name: try "
+                            + Catalogue.DEFAULT_MODEL + ", qwen3:4b-q8_0, hf.co/USER/REPO[:QUANT] or a .gguf path)");
                 }
                 yield f.path();
             }
@@ -136,6 +135,17 @@ public final class ModelResolver {
 
     /** Removes the cached file {@code ref} names; returns it (with the bytes it used) or empty if it was not cached. */
     public Optional<HubCache.CachedFile> remove(ModelRef.HubModel m) throws IOException {
+        if (m.quant() == null && m.file() == null) {
+            // "rm qwen3:4b" must not guess which of several cached quants to delete
+            java.util.Set<String> quants = new java.util.TreeSet<>();
+            for (String commit : cache.commits(m.repo(), ModelRef.HubModel.REVISION)) {
+                quants.addAll(Quants.available(cache.snapshotFiles(m.repo(), commit)));
+            }
+            if (quants.size() > 1) {
+                throw new HubException("several quants of " + m.displayName() + " are cached (" + String.join(", ", quants)
+                        + "); name the one to delete, e.g. " + m.displayName() + "-" + quants.iterator().next().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
         Optional<HubCache.CachedFile> cached = findCached(m);
         if (cached.isPresent()) cache.remove(m.repo(), cached.get().file());
         return cached;

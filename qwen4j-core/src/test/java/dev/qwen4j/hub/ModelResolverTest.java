@@ -346,7 +346,7 @@ class ModelResolverTest {
 
     @Test
     void aMissingPathSaysWhatNamesWork() {
-        java.nio.file.NoSuchFileException e = assertThrows(java.nio.file.NoSuchFileException.class,
+        HubException e = assertThrows(HubException.class,
                 () -> resolver().resolve(home.resolve("nope.gguf").toString()));
         assertTrue(e.getMessage().contains("qwen3.5:0.8b"), e.getMessage());
     }
@@ -357,7 +357,11 @@ class ModelResolverTest {
         Path q8path = resolver().resolve("qwen3.5:0.8b:q8_0");
 
         ModelResolver r = resolver();
-        assertTrue(r.remove((ModelRef.HubModel) ModelRef.parse("qwen3.5:0.8b")).isPresent());
+        HubException ambiguous = assertThrows(HubException.class, () -> r.remove((ModelRef.HubModel) ModelRef.parse("qwen3.5:0.8b")));
+        assertTrue(ambiguous.getMessage().contains("several quants of qwen3.5:0.8b are cached (Q4_K_M, Q8_0)"), ambiguous.getMessage());
+        assertTrue(Files.exists(repoDir().resolve("blobs").resolve(FakeHub.sha256(q4))));
+
+        assertTrue(r.remove((ModelRef.HubModel) ModelRef.parse("qwen3.5:0.8b-q4_k_m")).isPresent());
 
         assertFalse(Files.exists(repoDir().resolve("blobs").resolve(FakeHub.sha256(q4))));
         assertTrue(Files.exists(q8path));
