@@ -2,6 +2,8 @@ package dev.qwen4j.hub;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +42,58 @@ final class Checksums {
             return HexFormat.of().formatHex(md.digest());
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * SHA-256 of a file that grows by appends, fed with the bytes as they are written so that a finished download
+     * needs no second pass over several gigabytes. {@link #catchUp} reads from disk whatever the digest has not
+     * seen (a partial file left by an earlier run) and starts over if the file got shorter (a restart).
+     */
+    static final class Running {
+        private final MessageDigest md;
+        private long count;
+
+        Running() {
+            try {
+                md = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void update(byte[] b, int off, int len) {
+            md.update(b, off, len);
+            count += len;
+        }
+
+        /** Makes the digest cover exactly the first {@code length} bytes of {@code file}. */
+        void catchUp(Path file, long length) throws IOException {
+            if (count > length) {
+                md.reset();
+                count = 0;
+            }
+            if (count == length) return;
+            try (FileChannel ch = FileChannel.open(file)) {
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+                ch.position(count);
+                while (count < length) {
+                    buf.clear();
+                    buf.limit((int) Math.min(buf.capacity(), length - count));
+                    int n = ch.read(buf);
+                    if (n < 0) throw new IOException(file + " is shorter than " + length + " bytes");
+                    update(buf.array(), 0, n);
+                }
+            }
+        }
+
+        long count() {
+            return count;
+        }
+
+        /** The hex digest; the object must not be used afterwards. */
+        String finish() {
+            return HexFormat.of().formatHex(md.digest());
         }
     }
 }

@@ -114,11 +114,12 @@ final class HubClient {
     }
 
     /**
-     * Appends the rest of {@code file} to {@code target}, asking for {@code Range: bytes=<current length>-}. Returns
-     * normally when the server has sent everything it promised; throws (transient) when the connection breaks.
+     * Appends the rest of {@code file} to {@code target}, asking for {@code Range: bytes=<current length>-}, and feeds
+     * {@code hash} (if not null) with the file's bytes. Returns normally when the server has sent everything it
+     * promised; throws (transient) when the connection breaks.
      */
-    void download(String repo, String revision, String file, Path target, long expectedSize, DownloadProgress progress)
-            throws IOException {
+    void download(String repo, String revision, String file, Path target, long expectedSize, DownloadProgress progress,
+                  Checksums.Running hash) throws IOException {
         try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             long offset = out.size();
             if (expectedSize >= 0 && offset >= expectedSize) {
@@ -152,6 +153,7 @@ final class HubClient {
                 check(status, response.headers(), repo, file);
                 throw new HubException("unexpected HTTP " + status + " downloading " + file, true, null);
             }
+            if (hash != null) hash.catchUp(target, offset);
             progress.start(file, expectedSize, offset);
             out.position(offset);
             long done = offset;
@@ -161,6 +163,7 @@ final class HubClient {
                 while ((n = in.read(buf)) > 0) {
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) out.write(bb);
+                    if (hash != null) hash.update(buf, 0, n);
                     done += n;
                     progress.update(done);
                 }
@@ -212,6 +215,11 @@ final class HubClient {
         String errorCode = headers.firstValue("X-Error-Code").orElse("");
         String what = file == null ? repo : repo + "/" + file;
         if (status == 401 || status == 403) {
+            if (errorCode.equals("RepoNotFound")) {
+                throw new HubException("no repository " + repo + " on " + host + (config.token() == null
+                        ? " (if it is private, set HF_TOKEN to a Hugging Face access token)"
+                        : " that the token in HF_TOKEN can see"));
+            }
             if (config.token() == null) {
                 throw new HubException(status + " from " + host + " for " + repo + ": the repository is private, gated or"
                         + " does not exist. If you have access, set HF_TOKEN to a Hugging Face access token");

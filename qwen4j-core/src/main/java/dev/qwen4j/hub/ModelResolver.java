@@ -154,11 +154,14 @@ public final class ModelResolver {
     private void fetch(String repo, String revision, String file, String etag, long size) throws IOException {
         Path part = cache.incomplete(repo, etag);
         Files.createDirectories(part.getParent());
+        requireDiskSpace(part, size);
+        boolean sha256 = etag.length() == 64 && Checksums.verifiable(etag);
+        Checksums.Running hash = sha256 ? new Checksums.Running() : null;
         int failures = 0;
         while (true) {
             long before = Files.exists(part) ? Files.size(part) : 0;
             try {
-                client.download(repo, revision, file, part, size, progress);
+                client.download(repo, revision, file, part, size, progress, hash);
                 progress.finish();
                 break;
             } catch (HubException e) {
@@ -177,8 +180,13 @@ public final class ModelResolver {
                     + "; the download was discarded");
         }
         if (Checksums.verifiable(etag)) {
-            progress.note("verifying " + file);
-            String actual = Checksums.hashLike(etag, part);
+            String actual;
+            if (hash != null) {
+                hash.catchUp(part, Files.size(part));
+                actual = hash.finish();
+            } else {
+                actual = Checksums.hashLike(etag, part);
+            }
             if (!actual.equals(etag)) {
                 Files.deleteIfExists(part);
                 String algo = etag.length() == 64 ? "sha256" : "git sha1";
@@ -187,6 +195,18 @@ public final class ModelResolver {
             }
         }
         Files.move(part, cache.blob(repo, etag), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Fails before downloading when the rest of the file cannot fit on the disk, instead of at 97%. */
+    private static void requireDiskSpace(Path part, long size) throws IOException {
+        if (size < 0) return;
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        long usable = Files.getFileStore(part.getParent()).getUsableSpace();
+        if (size - have > usable) {
+            throw new HubException("not enough disk space for " + part.getFileName() + ": it needs "
+                    + DownloadProgress.Console.bytes(size - have) + " more and " + part.getParent() + " has "
+                    + DownloadProgress.Console.bytes(usable) + " free (set HF_HOME or HF_HUB_CACHE to use another disk)");
+        }
     }
 
     private static boolean isComplete(Path blob, long size) throws IOException {

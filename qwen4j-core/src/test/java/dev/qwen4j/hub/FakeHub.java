@@ -47,6 +47,7 @@ public final class FakeHub implements AutoCloseable {
     private final AtomicInteger cutsLeft = new AtomicInteger();
     private volatile long cutAfter = -1;
     private volatile boolean corrupt;
+    private volatile boolean ignoreRange;
     private volatile CountDownLatch cdnGate;
 
     public FakeHub() throws IOException {
@@ -86,6 +87,11 @@ public final class FakeHub implements AutoCloseable {
     /** From now on, the CDN sends different bytes than the ETag promises. */
     public void corrupt(boolean on) {
         corrupt = on;
+    }
+
+    /** From now on, the CDN answers every download with 200 and the whole file, as servers without Range support do. */
+    public void ignoreRange(boolean on) {
+        ignoreRange = on;
     }
 
     /** The CDN waits until {@code gate} is open before it sends anything. */
@@ -244,7 +250,7 @@ public final class FakeHub implements AutoCloseable {
         long start = 0;
         String range = ex.getRequestHeaders().getFirst("Range");
         int status = 200;
-        if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
+        if (range != null && !ignoreRange && range.startsWith("bytes=") && range.endsWith("-")) {
             start = Long.parseLong(range.substring(6, range.length() - 1));
             if (start >= data.length) {
                 ex.getResponseHeaders().set("Content-Range", "bytes */" + data.length);

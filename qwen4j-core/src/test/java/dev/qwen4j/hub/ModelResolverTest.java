@@ -150,6 +150,31 @@ class ModelResolverTest {
     }
 
     @Test
+    void aServerThatIgnoresRangeRestartsTheFileFromZero() throws IOException {
+        hub.cutAfter(100_000, 1);
+        hub.ignoreRange(true);
+
+        Path path = resolver().resolve("qwen3.5:0.8b");
+
+        assertEquals("bytes=100000-", hub.requests("GET", "/cdn/").get(1).range());
+        assertArrayEquals(q4, Files.readAllBytes(path));
+    }
+
+    @Test
+    void aCorruptPartialFileIsDiscardedAndTheNextPullSucceeds() throws IOException {
+        String sha = FakeHub.sha256(q4);
+        Path part = repoDir().resolve("blobs").resolve(sha + ".incomplete");
+        Files.createDirectories(part.getParent());
+        Files.write(part, randomBytes(50_000, 99));
+
+        HubException e = assertThrows(HubException.class, () -> resolver().resolve("qwen3.5:0.8b"));
+        assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+        assertFalse(Files.exists(part));
+
+        assertArrayEquals(q4, Files.readAllBytes(resolver().resolve("qwen3.5:0.8b")));
+    }
+
+    @Test
     void wrongContentIsRejectedAndNothingIsLeftInTheCache() throws IOException {
         hub.corrupt(true);
 
@@ -217,7 +242,8 @@ class ModelResolverTest {
     @Test
     void anUnknownRepoIsNamed() {
         HubException e = assertThrows(HubException.class, () -> resolver().resolve("hf.co/nobody/nothing"));
-        assertTrue(e.getMessage().contains("nobody/nothing"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("no repository nobody/nothing on 127.0.0.1"), e.getMessage());
+        assertTrue(e.getMessage().contains("HF_TOKEN"), e.getMessage());
     }
 
     @Test
