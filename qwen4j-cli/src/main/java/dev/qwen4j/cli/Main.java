@@ -13,6 +13,10 @@ import java.nio.charset.StandardCharsets;
                 InspectCommand.class,
                 LogitsCommand.class,
                 TokenizeCommand.class,
+                PullCommand.class,
+                ListCommand.class,
+                ShowCommand.class,
+                RmCommand.class,
         })
 public final class Main implements Runnable {
 
