@@ -7,13 +7,17 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * A generation running on a background thread, read as an iterator of events; the last event is
- * {@link GenerationEvent.Done}. Closing the stream early cancels the generation and waits for it to stop.
+ * {@link GenerationEvent.Done}. The generator waits when the reader falls {@value #BUFFERED_EVENTS} events
+ * behind, so a slow reader slows it down instead of piling up text. Closing the stream early cancels the
+ * generation and waits for it to stop.
  */
 public final class GenerationStream implements Iterator<GenerationEvent>, AutoCloseable {
     private record Failure(Throwable error) {
     }
 
-    private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    private static final int BUFFERED_EVENTS = 64;
+
+    private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>(BUFFERED_EVENTS);
     private final Session.Run run = new Session.Run();
     private final Thread worker;
     private GenerationEvent next;
@@ -22,9 +26,9 @@ public final class GenerationStream implements Iterator<GenerationEvent>, AutoCl
     GenerationStream(Session session, GenerationRequest request) {
         worker = Thread.ofPlatform().daemon().name("qwen4j-generate").start(() -> {
             try {
-                session.generate(request, queue::add, run);
+                session.generate(request, this::put, run);
             } catch (Throwable t) {
-                queue.add(new Failure(t));
+                put(new Failure(t));
             }
         });
     }
@@ -65,13 +69,27 @@ public final class GenerationStream implements Iterator<GenerationEvent>, AutoCl
         run.cancelled = true;
     }
 
+    private void put(Object item) {
+        try {
+            queue.put(item);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run.cancelled = true;
+        }
+    }
+
     @Override
     public void close() {
         cancel();
         try {
-            worker.join();
+            while (worker.isAlive()) {
+                queue.clear(); // unblock a generator waiting for room
+                worker.join(10);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        finished = true;
+        next = null;
     }
 }

@@ -38,7 +38,17 @@ public final class PromptCache {
         }
     }
 
-    private record Entry(ModelState.Checkpoint checkpoint, boolean periodic) {
+    /** Why a checkpoint was taken; decides which ones are evicted first and where a saved session resumes. */
+    public enum Kind {
+        /** Every {@code interval} tokens: evicted first. */
+        PERIODIC,
+        /** A place a later prompt is likely to diverge at (the start of the latest answer). */
+        TURN_START,
+        /** The end of a prompt or of an answer. */
+        END
+    }
+
+    private record Entry(ModelState.Checkpoint checkpoint, Kind kind) {
         int position() {
             return checkpoint.position();
         }
@@ -135,10 +145,15 @@ public final class PromptCache {
     }
 
     /** Checkpoints the current position (if this state needs checkpoints and none exists here yet). */
-    public void checkpoint(boolean periodic) {
+    public void checkpoint(Kind kind) {
         if (!keepsCheckpoints() || length == 0) return;
-        for (Entry e : checkpoints) if (e.position() == length) return;
-        checkpoints.add(new Entry(state.checkpoint(), periodic));
+        for (int i = 0; i < checkpoints.size(); i++) {
+            Entry e = checkpoints.get(i);
+            if (e.position() != length) continue;
+            if (kind == Kind.TURN_START && e.kind != Kind.TURN_START) checkpoints.set(i, new Entry(e.checkpoint, kind));
+            return;
+        }
+        checkpoints.add(new Entry(state.checkpoint(), kind));
         while (checkpoints.size() > options.maxCheckpoints() || (checkpoints.size() > 1 && checkpointBytes() > options.maxBytes())) {
             evictOne();
         }
@@ -161,7 +176,19 @@ public final class PromptCache {
         if (state.position() != length) {
             throw new IllegalStateException("saved state holds " + state.position() + " positions but " + length + " tokens");
         }
-        checkpoint(false);
+        checkpoint(Kind.END);
+    }
+
+    /**
+     * The latest turn-start checkpoint, or null: a saved session is written as of this point, because the next
+     * turn's prompt re-renders the answer after it anyway and a recurrent state cannot be rewound after loading.
+     */
+    public ModelState.Checkpoint latestTurnStart() {
+        Entry best = null;
+        for (Entry e : checkpoints) {
+            if (e.kind == Kind.TURN_START && (best == null || e.position() > best.position())) best = e;
+        }
+        return best == null ? null : best.checkpoint;
     }
 
     private int commonPrefix(int[] prompt) {
@@ -176,7 +203,7 @@ public final class PromptCache {
         int victim = -1;
         for (int i = 0; i < checkpoints.size(); i++) {
             Entry e = checkpoints.get(i);
-            if (e.periodic && (victim < 0 || e.position() < checkpoints.get(victim).position())) victim = i;
+            if (e.kind == Kind.PERIODIC && (victim < 0 || e.position() < checkpoints.get(victim).position())) victim = i;
         }
         if (victim < 0) {
             for (int i = 0; i < checkpoints.size(); i++) {

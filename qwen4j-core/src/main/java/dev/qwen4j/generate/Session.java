@@ -194,13 +194,13 @@ public final class Session implements AutoCloseable {
             feed(context, contextLength - 1, 1, logits);
             decoded++;
             if (cache.length() >= nextCheckpoint) {
-                cache.checkpoint(true);
+                cache.checkpoint(PromptCache.Kind.PERIODIC);
                 nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
             }
         }
         long end = System.nanoTime();
         router.finish();
-        cache.checkpoint(false); // the end of this answer: where the next turn usually resumes on a pure continuation
+        cache.checkpoint(PromptCache.Kind.END); // the end of this answer: where the next turn usually resumes on a pure continuation
 
         Usage usage = new Usage(prompt.length, cached, count, router.reasoningTokens(), prefillNanos,
                 end - decodeStart, decoded, firstTokenAt == 0 ? 0 : firstTokenAt - start);
@@ -236,10 +236,10 @@ public final class Session implements AutoCloseable {
             }
             feed(prompt, position, end - position, logits);
             position = end;
-            if (atMark || atPeriodic) cache.checkpoint(!atMark);
+            if (atMark || atPeriodic) cache.checkpoint(atMark ? PromptCache.Kind.TURN_START : PromptCache.Kind.PERIODIC);
             if (position < prompt.length) listener.accept(new GenerationEvent.PromptProgress(position - from, total));
         }
-        cache.checkpoint(false);
+        cache.checkpoint(PromptCache.Kind.END);
         listener.accept(new GenerationEvent.PromptProgress(total, total));
         return true;
     }
@@ -276,7 +276,9 @@ public final class Session implements AutoCloseable {
 
     /**
      * Writes the processed tokens and the model state to {@code file} (atomically), with an optional caller
-     * attachment (a chat saves its messages there).
+     * attachment (a chat saves its messages there). A hybrid model's state is written as of the start of the
+     * latest answer (its last turn-start checkpoint): that is where the next chat turn resumes, and a loaded
+     * recurrent state could not be rewound to it.
      */
     public void save(Path file, String attachment) throws IOException {
         withLock(() -> {
@@ -290,9 +292,23 @@ public final class Session implements AutoCloseable {
                 out.writeInt(note.length);
                 out.write(note);
                 int[] tokens = cache.tokens();
-                out.writeInt(tokens.length);
-                for (int t : tokens) out.writeInt(t);
-                cache.state().writeTo(out);
+                ModelState state = cache.state();
+                ModelState.Checkpoint resume = cache.keepsCheckpoints() ? cache.latestTurnStart() : null;
+                int saved = resume == null ? tokens.length : resume.position();
+                out.writeInt(saved);
+                for (int i = 0; i < saved; i++) out.writeInt(tokens[i]);
+                if (saved == tokens.length) {
+                    state.writeTo(out);
+                } else {
+                    // Rewinding to an earlier checkpoint and then to a later one replaces no tokens: both stay valid.
+                    ModelState.Checkpoint now = state.checkpoint();
+                    state.restore(resume);
+                    try {
+                        state.writeTo(out);
+                    } finally {
+                        state.restore(now);
+                    }
+                }
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(tmp);
                 throw e;
