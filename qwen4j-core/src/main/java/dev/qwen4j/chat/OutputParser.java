@@ -220,11 +220,40 @@ public final class OutputParser {
                 if (implicitCall) problem("tool call without <tool_call>");
             }
             case END_CALL -> {
-                // Harmless after a bare <function=…></function> call; otherwise a stray tag. Either way it is dropped.
-                if (calls.isEmpty() || !lastCallWasImplicit) problem("stray </tool_call>");
+                // Harmless right after a bare <function=…></function> call; otherwise the opening tag may be missing.
+                if (lastCallWasImplicit && !calls.isEmpty()) return;
+                if (mode == Mode.CONTENT && recoverJsonCallFromContent()) return;
+                problem("stray </tool_call>");
             }
             default -> throw new IllegalStateException(tag);
         }
+    }
+
+    /**
+     * A JSON call whose {@code <tool_call>} is missing ends in {@code {"name": …}</tool_call>}: if the content so far
+     * ends with such an object, it becomes a call in the result (the streamed content events already showed it).
+     */
+    private boolean recoverJsonCallFromContent() {
+        String text = content.toString();
+        int start = text.lastIndexOf("{\"name\"");
+        if (start < 0) return false;
+        ToolCall call;
+        try {
+            Map<String, Object> obj = Json.parseObject(text.substring(start));
+            if (!(obj.get("name") instanceof String)) return false;
+            call = parseJsonCall(text.substring(start).strip(), false);
+        } catch (JsonException e) {
+            return false;
+        }
+        if (call == null) return false;
+        problem("tool call without <tool_call>");
+        content.setLength(start);
+        while (!content.isEmpty() && TemplateText.isPythonSpace(content.charAt(content.length() - 1))) content.setLength(content.length() - 1);
+        heldNewlines = 0;
+        calls.add(call);
+        listener.onToolCall(call);
+        lastCallWasImplicit = true;
+        return true;
     }
 
     private void finishCall(String body, boolean unterminated) {

@@ -43,7 +43,6 @@ public final class Tokenizer {
     private final Vocabulary vocab;
     private final PreTokenizer preTokenizer;
     private final boolean nfc;
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     private Tokenizer(Vocabulary vocab, PreTokenizer preTokenizer, boolean nfc) {
         this.vocab = vocab;
@@ -181,11 +180,11 @@ public final class Tokenizer {
         String text = nfc ? normalizeNfc(fragment) : fragment;
         preTokenizer.split(text, (from, to) -> {
             String piece = text.substring(from, to);
-            int[] ids = cache.get(piece);
+            int[] ids = vocab.cache.get(piece);
             if (ids == null) {
                 ids = bpe(piece);
-                if (cache.size() >= CACHE_LIMIT) cache.clear();
-                cache.put(piece, ids);
+                if (vocab.cache.size() >= CACHE_LIMIT) vocab.cache.clear();
+                vocab.cache.put(piece, ids);
             }
             out.addAll(ids);
         });
@@ -295,6 +294,8 @@ public final class Tokenizer {
         final int[] byteIds = new int[256];
         final Set<Integer> eog;
         final String chatTemplate;
+        /** BPE result per pre-token; depends only on the vocabulary, so tokenizer variants share it. */
+        final Map<String, int[]> cache = new ConcurrentHashMap<>();
         /** Added tokens by first character, longest first (leftmost-longest matching). */
         private final Map<Character, Added[]> addedByFirstChar = new HashMap<>();
         private final java.util.BitSet addedFirstChars = new java.util.BitSet(1 << 16);

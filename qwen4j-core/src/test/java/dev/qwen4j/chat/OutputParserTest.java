@@ -181,6 +181,21 @@ class OutputParserTest {
     }
 
     @Test
+    void jsonCallMissingItsOpeningTagIsRecoveredInTheResult() {
+        ParsedOutput out = OutputParser.parse("Let me check.\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>", JSON, TOOLS, false);
+        assertEquals("Let me check.", out.content());
+        assertEquals(List.of(new ToolCall("get_weather", args("city", "Oslo"))), out.toolCalls());
+        assertEquals(List.of("tool call without <tool_call>"), out.problems());
+    }
+
+    @Test
+    void strayClosingTagWithoutACallIsDropped() {
+        ParsedOutput out = parse("just text</tool_call> more", JSON, false);
+        assertEquals("just text more", out.content());
+        assertEquals(List.of("stray </tool_call>"), out.problems());
+    }
+
+    @Test
     void endOfThinkingWithoutOpeningTagReclassifiesTheTextBefore() {
         ParsedOutput out = parse("hidden thoughts\n</think>\n\nanswer", JSON, false);
         assertEquals("hidden thoughts", out.reasoning());
