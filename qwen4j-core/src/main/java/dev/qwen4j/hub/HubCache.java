@@ -96,7 +96,8 @@ public final class HubCache {
     void writeRef(String repo, String revision, String commit) throws IOException {
         Path ref = repoDir(repo).resolve("refs").resolve(revision);
         Files.createDirectories(ref.getParent());
-        Path tmp = Files.createTempFile(ref.getParent(), revision, ".tmp");
+        // not createTempFile: its 0600 mode would make the ref unreadable to other users sharing the cache
+        Path tmp = ref.resolveSibling(revision + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().threadId() + ".tmp");
         Files.writeString(tmp, commit, StandardCharsets.UTF_8);
         Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

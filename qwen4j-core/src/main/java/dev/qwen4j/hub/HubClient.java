@@ -64,6 +64,13 @@ final class HubClient {
     RepoListing listFiles(String repo, String revision) throws IOException {
         URI uri = URI.create(config.endpoint() + "/api/models/" + repo + "/revision/" + encode(revision));
         HttpResponse<String> response = send(request(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+        for (int hop = 0; response.statusCode() / 100 == 3 && hop < MAX_REDIRECTS; hop++) {
+            // a renamed repository redirects to its new name on the same host
+            Optional<String> location = response.headers().firstValue("Location");
+            if (location.isEmpty()) break;
+            uri = uri.resolve(location.get());
+            response = send(request(uri, sameHost(uri)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        }
         check(response.statusCode(), response.headers(), repo, null);
         Object json;
         try {
@@ -85,15 +92,16 @@ final class HubClient {
     FileMetadata head(String repo, String revision, String file) throws IOException {
         URI uri = resolveUrl(repo, revision, file);
         for (int hop = 0; ; hop++) {
-            HttpRequest req = request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
+            HttpRequest req = request(uri, sameHost(uri)).method("HEAD", HttpRequest.BodyPublishers.noBody())
                     .header("Accept-Encoding", "identity").build();
             HttpResponse<Void> response = send(req, HttpResponse.BodyHandlers.discarding());
             HttpHeaders h = response.headers();
             int status = response.statusCode();
             Optional<String> location = h.firstValue("Location");
-            // A relative redirect is the hub's own (a renamed repo); an absolute one goes to the CDN and the
-            // headers we need are already on this response.
-            if (status / 100 == 3 && location.isPresent() && location.get().startsWith("/") && hop < MAX_REDIRECTS) {
+            // A redirect without the file's metadata is the hub's own (a renamed repo): follow it. One that carries
+            // X-Linked-Etag / X-Repo-Commit points at the content (a CDN, or a mirror's own path): stop here.
+            boolean hasMetadata = h.firstValue("X-Linked-Etag").isPresent() || h.firstValue("X-Repo-Commit").isPresent();
+            if (status / 100 == 3 && location.isPresent() && !hasMetadata && hop < MAX_REDIRECTS) {
                 uri = uri.resolve(location.get());
                 continue;
             }
@@ -187,10 +195,19 @@ final class HubClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HubException("interrupted", false, e);
+        } catch (java.net.http.HttpConnectTimeoutException e) {
+            throw new HubException("timed out connecting to " + hostPort(request.uri()), true, e);
+        } catch (java.net.ConnectException e) {
+            throw new HubException("cannot connect to " + hostPort(request.uri()) + " (no network, or a wrong HF_ENDPOINT?"
+                    + " cached models still work offline)", true, e);
         } catch (IOException e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new HubException("cannot reach " + request.uri().getHost() + ": " + why, true, e);
+            throw new HubException("cannot reach " + hostPort(request.uri()) + ": " + why, true, e);
         }
+    }
+
+    private static String hostPort(URI uri) {
+        return uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
     }
 
     private HttpRequest.Builder request(URI uri) {

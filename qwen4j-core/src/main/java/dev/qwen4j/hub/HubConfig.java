@@ -65,7 +65,7 @@ public record HubConfig(String endpoint, String token, Path hubCache, boolean of
         }
         String endpoint = has(env, "HF_ENDPOINT") ? env.get("HF_ENDPOINT").trim() : DEFAULT_ENDPOINT;
         boolean offline = isTrue(env.get("HF_HUB_OFFLINE"));
-        return new HubConfig(endpoint, token, hubCache, offline, 5, Duration.ofSeconds(1));
+        return new HubConfig(endpoint, token, hubCache, offline, 4, Duration.ofSeconds(1));
     }
 
     public HubConfig withOffline(boolean offline) {

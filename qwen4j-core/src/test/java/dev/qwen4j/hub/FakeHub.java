@@ -41,6 +41,7 @@ public final class FakeHub implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile int failureStatus = 503;
@@ -48,6 +49,7 @@ public final class FakeHub implements AutoCloseable {
     private volatile long cutAfter = -1;
     private volatile boolean corrupt;
     private volatile boolean ignoreRange;
+    private volatile boolean relativeRedirects;
     private volatile CountDownLatch cdnGate;
 
     public FakeHub() throws IOException {
@@ -72,6 +74,12 @@ public final class FakeHub implements AutoCloseable {
         return this;
     }
 
+    /** {@code oldName} was renamed to {@code newName}: requests for it answer 307 with a relative Location. */
+    public FakeHub renamed(String oldName, String newName) {
+        renamed.put(oldName, newName);
+        return this;
+    }
+
     /** The next {@code n} requests of any kind get {@code status}. */
     public void failNext(int n, int status) {
         failureStatus = status;
@@ -92,6 +100,11 @@ public final class FakeHub implements AutoCloseable {
     /** From now on, the CDN answers every download with 200 and the whole file, as servers without Range support do. */
     public void ignoreRange(boolean on) {
         ignoreRange = on;
+    }
+
+    /** LFS redirects name the CDN path without scheme and host, as some mirrors do. */
+    public void relativeRedirects(boolean on) {
+        relativeRedirects = on;
     }
 
     /** The CDN waits until {@code gate} is open before it sends anything. */
@@ -144,6 +157,17 @@ public final class FakeHub implements AutoCloseable {
             if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 send(ex, failureStatus, "injected failure");
                 return;
+            }
+            for (Map.Entry<String, String> r : renamed.entrySet()) {
+                String from = "/" + r.getKey() + "/";
+                String apiFrom = "/api/models/" + r.getKey() + "/";
+                String target = path.startsWith(from) ? "/" + r.getValue() + "/" + path.substring(from.length())
+                        : path.startsWith(apiFrom) ? "/api/models/" + r.getValue() + "/" + path.substring(apiFrom.length()) : null;
+                if (target != null) {
+                    ex.getResponseHeaders().set("Location", target);
+                    ex.sendResponseHeaders(307, -1);
+                    return;
+                }
             }
             if (path.startsWith("/api/models/")) {
                 listing(ex, path.substring("/api/models/".length()));
@@ -210,7 +234,7 @@ public final class FakeHub implements AutoCloseable {
             ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
             ex.getResponseHeaders().set("X-Linked-Size", String.valueOf(data.length));
             ex.getResponseHeaders().set("ETag", "W/\"redirect-" + sha.substring(0, 8) + "\"");
-            ex.getResponseHeaders().set("Location", endpoint() + "/cdn/" + sha + "?X-Amz-Signature=fake");
+            ex.getResponseHeaders().set("Location", (relativeRedirects ? "" : endpoint()) + "/cdn/" + sha + "?X-Amz-Signature=fake");
             ex.sendResponseHeaders(302, -1);
             return;
         }

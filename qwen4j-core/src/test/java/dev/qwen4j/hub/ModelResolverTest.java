@@ -116,6 +116,21 @@ class ModelResolverTest {
     }
 
     @Test
+    void aRelativeRedirectToTheContentKeepsItsMetadata() throws IOException {
+        hub.relativeRedirects(true);
+        Path path = resolver().resolve("qwen3.5:0.8b");
+        assertArrayEquals(q4, Files.readAllBytes(path));
+        assertEquals(1, hub.requests("HEAD", "/").size());
+    }
+
+    @Test
+    void aRenamedRepoIsFollowedThroughItsRelativeRedirects() throws IOException {
+        hub.renamed("someone/old-name", REPO);
+        Path path = resolver().resolve("hf.co/someone/old-name:q8_0");
+        assertArrayEquals(q8, Files.readAllBytes(path));
+    }
+
+    @Test
     void aQuantSuffixPicksThatFile() throws IOException {
         Path path = resolver().resolve("qwen3.5:0.8b-q8_0");
         assertEquals(Q8, path.getFileName().toString());
