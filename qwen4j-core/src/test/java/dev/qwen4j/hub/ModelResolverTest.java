@@ -90,6 +90,11 @@ class ModelResolverTest {
         }
     }
 
+    static long rangeStart(FakeHub.Request r) {
+        assertTrue(r.range() != null && r.range().matches("bytes=\\d+-"), "Range: " + r.range());
+        return Long.parseLong(r.range().substring(6, r.range().length() - 1));
+    }
+
     @Test
     void freshPullStoresTheFileInTheHuggingFaceCacheLayout() throws IOException {
         Path path = resolver().resolve("qwen3.5:0.8b");
@@ -146,7 +151,9 @@ class ModelResolverTest {
         List<FakeHub.Request> downloads = hub.requests("GET", "/cdn/");
         assertEquals(2, downloads.size());
         assertEquals(null, downloads.get(0).range());
-        assertEquals("bytes=100000-", downloads.get(1).range());
+        long resumedAt = rangeStart(downloads.get(1));
+        // an abrupt close may lose bytes in flight: the client resumes from what reached its disk
+        assertTrue(resumedAt > 0 && resumedAt <= 100_000, "resumed at " + resumedAt);
         assertTrue(pulled.downloaded());
         assertEquals(FakeHub.sha256(q4), FakeHub.sha256(Files.readAllBytes(pulled.path())));
     }
@@ -171,7 +178,7 @@ class ModelResolverTest {
 
         Path path = resolver().resolve("qwen3.5:0.8b");
 
-        assertEquals("bytes=100000-", hub.requests("GET", "/cdn/").get(1).range());
+        assertTrue(rangeStart(hub.requests("GET", "/cdn/").get(1)) > 0);
         assertArrayEquals(q4, Files.readAllBytes(path));
     }
 
