@@ -2,9 +2,11 @@ package dev.qwen4j.hub;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -195,9 +197,9 @@ final class HubClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HubException("interrupted", false, e);
-        } catch (java.net.http.HttpConnectTimeoutException e) {
+        } catch (HttpConnectTimeoutException e) {
             throw new HubException("timed out connecting to " + hostPort(request.uri()), true, e);
-        } catch (java.net.ConnectException e) {
+        } catch (ConnectException e) {
             throw new HubException("cannot connect to " + hostPort(request.uri()) + " (no network, or a wrong HF_ENDPOINT?"
                     + " cached models still work offline)", true, e);
         } catch (IOException e) {
