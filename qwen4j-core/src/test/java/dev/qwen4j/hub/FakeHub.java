@@ -49,6 +49,7 @@ public final class FakeHub implements AutoCloseable {
     private volatile long cutAfter = -1;
     private volatile boolean corrupt;
     private volatile boolean ignoreRange;
+    private volatile boolean corruptSmallFiles;
     private volatile boolean relativeRedirects;
     private volatile CountDownLatch cdnGate;
 
@@ -95,6 +96,11 @@ public final class FakeHub implements AutoCloseable {
     /** From now on, the CDN sends different bytes than the ETag promises. */
     public void corrupt(boolean on) {
         corrupt = on;
+    }
+
+    /** From now on, files served directly (not from LFS) arrive with different bytes than their ETag promises. */
+    public void corruptSmallFiles(boolean on) {
+        corruptSmallFiles = on;
     }
 
     /** From now on, the CDN answers every download with 200 and the whole file, as servers without Range support do. */
@@ -144,8 +150,9 @@ public final class FakeHub implements AutoCloseable {
         }
     }
 
-    private static boolean isLfs(String file) {
-        return file.endsWith(".gguf");
+    /** Like the hub: large files live in LFS (redirect + sha256 ETag), small ones in git (served directly). */
+    private static boolean isLfs(String file, byte[] data) {
+        return file.endsWith(".gguf") && data.length >= 4096;
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -229,7 +236,7 @@ public final class FakeHub implements AutoCloseable {
             send(ex, 404, "Entry not found");
             return;
         }
-        if (isLfs(file)) {
+        if (isLfs(file, data)) {
             String sha = sha256(data);
             ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
             ex.getResponseHeaders().set("X-Linked-Size", String.valueOf(data.length));
@@ -242,8 +249,13 @@ public final class FakeHub implements AutoCloseable {
         if (method.equals("HEAD")) {
             ex.sendResponseHeaders(200, -1);
         } else {
-            ex.sendResponseHeaders(200, data.length);
-            ex.getResponseBody().write(data);
+            byte[] body = data;
+            if (corruptSmallFiles) {
+                body = data.clone();
+                body[0] ^= 1;
+            }
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
         }
     }
 

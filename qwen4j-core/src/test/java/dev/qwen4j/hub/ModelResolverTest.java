@@ -136,6 +136,28 @@ class ModelResolverTest {
     }
 
     @Test
+    void aSmallFileKeptInGitIsCheckedAgainstItsGitBlobId() throws IOException {
+        byte[] tiny = randomBytes(1000, 7);
+        hub.repo("someone/tiny-GGUF", COMMIT, Map.of("tiny-Q8_0.gguf", tiny));
+
+        Path path = resolver().resolve("hf.co/someone/tiny-GGUF");
+
+        assertArrayEquals(tiny, Files.readAllBytes(path));
+        assertEquals(FakeHub.gitSha1(tiny), path.toRealPath().getFileName().toString());
+        assertEquals(0, hub.requests("GET", "/cdn/").size());
+    }
+
+    @Test
+    void aSmallFileWithWrongBytesIsRejectedToo() {
+        hub.repo("someone/tiny-GGUF", COMMIT, Map.of("tiny-Q8_0.gguf", randomBytes(1000, 7)));
+        hub.corruptSmallFiles(true);
+
+        HubException e = assertThrows(HubException.class, () -> resolver().resolve("hf.co/someone/tiny-GGUF"));
+
+        assertTrue(e.getMessage().contains("git sha1"), e.getMessage());
+    }
+
+    @Test
     void aQuantSuffixPicksThatFile() throws IOException {
         Path path = resolver().resolve("qwen3.5:0.8b-q8_0");
         assertEquals(Q8, path.getFileName().toString());
