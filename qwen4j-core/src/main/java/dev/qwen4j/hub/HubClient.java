@@ -21,6 +21,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The three hub requests qwen4j makes, with the JDK HTTP client:
@@ -167,10 +173,27 @@ final class HubClient {
             progress.start(file, expectedSize, offset);
             out.position(offset);
             long done = offset;
-            try (InputStream in = response.body()) {
+            InputStream in = response.body();
+            // The JDK client has no read timeout for a body: a watchdog closes a stream that stopped delivering,
+            // which ends the blocked read, and the caller resumes with a new request.
+            long stallNanos = config.stallTimeout().toNanos();
+            AtomicLong lastData = new AtomicLong(System.nanoTime());
+            AtomicBoolean stalled = new AtomicBoolean();
+            long period = Math.max(10, Math.min(1000, config.stallTimeout().toMillis() / 4));
+            ScheduledFuture<?> watchdog = Watchdog.TIMER.scheduleAtFixedRate(() -> {
+                if (System.nanoTime() - lastData.get() > stallNanos && stalled.compareAndSet(false, true)) {
+                    try {
+                        in.close();
+                    } catch (IOException ignored) {
+                        // closing is all we wanted
+                    }
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+            try (in) {
                 byte[] buf = new byte[1 << 20];
                 int n;
                 while ((n = in.read(buf)) > 0) {
+                    lastData.set(System.nanoTime());
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) out.write(bb);
                     if (hash != null) hash.update(buf, 0, n);
@@ -178,14 +201,31 @@ final class HubClient {
                     progress.update(done);
                 }
             } catch (IOException e) {
+                if (stalled.get()) throw stalledError(file, done, e);
                 throw new HubException("connection lost after " + done + " bytes of " + file + " (" + e.getMessage() + ")", true, e);
             } finally {
+                watchdog.cancel(false);
                 out.force(false);
             }
+            if (stalled.get()) throw stalledError(file, done, null);
             if (expectedSize >= 0 && done < expectedSize) {
                 throw new HubException("download of " + file + " ended early at " + done + " of " + expectedSize + " bytes", true, null);
             }
         }
+    }
+
+    private HubException stalledError(String file, long done, Throwable cause) {
+        return new HubException("no data for " + config.stallTimeout().toSeconds() + " s after " + done + " bytes of "
+                + file + "; reconnecting", true, cause);
+    }
+
+    /** One daemon timer for all downloads' stall checks. */
+    private static final class Watchdog {
+        static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "qwen4j-download-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws IOException {

@@ -21,9 +21,10 @@ import java.util.Set;
  * @param offline        never open a network connection
  * @param maxAttempts    attempts per HTTP request before a transient failure is reported
  * @param retryBaseDelay first back-off delay; doubled on each further attempt
+ * @param stallTimeout   a download that receives nothing for this long is dropped and resumed
  */
 public record HubConfig(String endpoint, String token, Path hubCache, boolean offline, int maxAttempts,
-                        Duration retryBaseDelay) {
+                        Duration retryBaseDelay, Duration stallTimeout) {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     private static final Set<String> TRUE_WORDS = Set.of("1", "on", "yes", "true");
 
@@ -65,15 +66,19 @@ public record HubConfig(String endpoint, String token, Path hubCache, boolean of
         }
         String endpoint = has(env, "HF_ENDPOINT") ? env.get("HF_ENDPOINT").trim() : DEFAULT_ENDPOINT;
         boolean offline = isTrue(env.get("HF_HUB_OFFLINE"));
-        return new HubConfig(endpoint, token, hubCache, offline, 4, Duration.ofSeconds(1));
+        return new HubConfig(endpoint, token, hubCache, offline, 4, Duration.ofSeconds(1), Duration.ofSeconds(60));
     }
 
     public HubConfig withOffline(boolean offline) {
-        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay);
+        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay, stallTimeout);
     }
 
     public HubConfig withRetries(int maxAttempts, Duration retryBaseDelay) {
-        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay);
+        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay, stallTimeout);
+    }
+
+    public HubConfig withStallTimeout(Duration stallTimeout) {
+        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay, stallTimeout);
     }
 
     /** Host name of the endpoint, for messages ("401 from huggingface.co"). */

@@ -47,6 +47,7 @@ public final class FakeHub implements AutoCloseable {
     private volatile int failureStatus = 503;
     private final AtomicInteger cutsLeft = new AtomicInteger();
     private volatile long cutAfter = -1;
+    private volatile boolean stallInsteadOfCut;
     private volatile boolean corrupt;
     private volatile boolean ignoreRange;
     private volatile boolean corruptSmallFiles;
@@ -91,6 +92,12 @@ public final class FakeHub implements AutoCloseable {
     public void cutAfter(long bytes, int times) {
         cutAfter = bytes;
         cutsLeft.set(times);
+    }
+
+    /** The next {@code times} CDN downloads stop sending after {@code bytes} bytes but keep the connection open. */
+    public void stallAfter(long bytes, int times) {
+        stallInsteadOfCut = true;
+        cutAfter(bytes, times);
     }
 
     /** From now on, the CDN sends different bytes than the ETag promises. */
@@ -305,6 +312,13 @@ public final class FakeHub implements AutoCloseable {
             int n = (int) Math.min(length, cutAfter);
             out.write(data, (int) start, n);
             out.flush();
+            if (stallInsteadOfCut) {
+                try {
+                    Thread.sleep(10_000); // silent but open, until the client gives up (or the server stops)
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             // closing with bytes still owed makes the server drop the connection: the client sees a cut
             return;
         }

@@ -181,6 +181,20 @@ class ModelResolverTest {
     }
 
     @Test
+    void aStalledDownloadIsDroppedAndResumed() throws IOException {
+        hub.stallAfter(100_000, 1);
+        HubConfig config = HubConfig.fromEnvironment(env()).withRetries(3, Duration.ofMillis(1))
+                .withStallTimeout(Duration.ofMillis(300));
+
+        Path path = new ModelResolver(config, DownloadProgress.none()).resolve("qwen3.5:0.8b");
+
+        List<FakeHub.Request> downloads = hub.requests("GET", "/cdn/");
+        assertEquals(2, downloads.size());
+        assertTrue(rangeStart(downloads.get(1)) > 0);
+        assertArrayEquals(q4, Files.readAllBytes(path));
+    }
+
+    @Test
     void aPartialFileLeftByAnEarlierRunIsResumed() throws IOException {
         String sha = FakeHub.sha256(q4);
         Path part = repoDir().resolve("blobs").resolve(sha + ".incomplete");
