@@ -52,6 +52,7 @@ public final class FakeHub implements AutoCloseable {
     private volatile boolean ignoreRange;
     private volatile boolean corruptSmallFiles;
     private volatile boolean relativeRedirects;
+    private volatile String cdnHost = "127.0.0.1";
     private volatile CountDownLatch cdnGate;
 
     public FakeHub() throws IOException {
@@ -113,6 +114,11 @@ public final class FakeHub implements AutoCloseable {
     /** From now on, the CDN answers every download with 200 and the whole file, as servers without Range support do. */
     public void ignoreRange(boolean on) {
         ignoreRange = on;
+    }
+
+    /** LFS redirects go to {@code host} (same server, e.g. "localhost"), so the client sees another host. */
+    public void cdnHost(String host) {
+        cdnHost = host;
     }
 
     /** LFS redirects name the CDN path without scheme and host, as some mirrors do. */
@@ -248,7 +254,8 @@ public final class FakeHub implements AutoCloseable {
             ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
             ex.getResponseHeaders().set("X-Linked-Size", String.valueOf(data.length));
             ex.getResponseHeaders().set("ETag", "W/\"redirect-" + sha.substring(0, 8) + "\"");
-            ex.getResponseHeaders().set("Location", (relativeRedirects ? "" : endpoint()) + "/cdn/" + sha + "?X-Amz-Signature=fake");
+            String cdn = "http://" + cdnHost + ":" + server.getAddress().getPort();
+            ex.getResponseHeaders().set("Location", (relativeRedirects ? "" : cdn) + "/cdn/" + sha + "?X-Amz-Signature=fake");
             ex.sendResponseHeaders(302, -1);
             return;
         }

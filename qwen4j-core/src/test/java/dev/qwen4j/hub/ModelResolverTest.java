@@ -269,6 +269,21 @@ class ModelResolverTest {
     }
 
     @Test
+    void theTokenIsNotSentToTheCdnOnAnotherHost() throws IOException {
+        hub.repo("Qwen/Qwen3-0.6B-GGUF", COMMIT, Map.of("Qwen3-0.6B-Q8_0.gguf", q8), "hf_secret");
+        hub.cdnHost("localhost");
+        Map<String, String> env = env();
+        env.put("HF_TOKEN", "hf_secret");
+
+        Path path = resolver(env).resolve("qwen3:0.6b");
+
+        assertArrayEquals(q8, Files.readAllBytes(path));
+        List<FakeHub.Request> cdn = hub.requests("GET", "/cdn/");
+        assertEquals(1, cdn.size());
+        assertEquals(null, cdn.getFirst().authorization());
+    }
+
+    @Test
     void aWrongTokenIsReportedAsNoAccess() {
         hub.repo("Qwen/Qwen3-0.6B-GGUF", COMMIT, Map.of("Qwen3-0.6B-Q8_0.gguf", q8), "hf_secret");
         Map<String, String> env = env();
