@@ -416,6 +416,35 @@ class ModelResolverTest {
     }
 
     @Test
+    void twoProcessesPullingOneFileShareOneDownloadThroughTheFileLock() throws Exception {
+        CountDownLatch bothAsked = new CountDownLatch(1);
+        hub.holdDownloadsUntil(bothAsked);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> processes = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            processes.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    PullProcess.class.getName(), hub.endpoint(), home.toString(), "qwen3.5:0.8b")
+                    .redirectErrorStream(true).start());
+        }
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (hub.requests("HEAD", "/" + REPO).size() < 2 && System.nanoTime() < deadline) Thread.sleep(10);
+            bothAsked.countDown();
+            List<String> outputs = new java.util.ArrayList<>();
+            for (Process p : processes) {
+                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                assertEquals(0, p.waitFor(), output);
+                outputs.add(output.substring(0, output.indexOf(' ')));
+            }
+            assertEquals(List.of("downloaded", "reused"), outputs.stream().sorted().toList());
+            assertEquals(1, hub.requests("GET", "/cdn/").size());
+            assertArrayEquals(q4, Files.readAllBytes(repoDir().resolve("snapshots").resolve(COMMIT).resolve(Q4)));
+        } finally {
+            processes.forEach(Process::destroyForcibly);
+        }
+    }
+
+    @Test
     void serverErrorsAreRetriedWithBackOff() throws IOException {
         hub.failNext(2, 503);
 
