@@ -28,9 +28,14 @@ final class HubAccess {
         return offline ? c.withOffline(true) : c;
     }
 
-    /** A resolver printing download progress to {@code err}: a bar on a terminal, a line per 10% otherwise. */
+    /**
+     * A resolver printing download progress to {@code err}: a bar on a terminal, a line per 10% otherwise, nothing
+     * with {@code HF_HUB_DISABLE_PROGRESS_BARS=1}.
+     */
     static ModelResolver resolver(boolean offline, PrintWriter err) {
-        return new ModelResolver(config(offline), DownloadProgress.console(err, DownloadProgress.isTerminal()));
+        DownloadProgress progress = HubConfig.isTrue(environment.get("HF_HUB_DISABLE_PROGRESS_BARS"))
+                ? DownloadProgress.none() : DownloadProgress.console(err, DownloadProgress.isTerminal());
+        return new ModelResolver(config(offline), progress);
     }
 
     /** The local GGUF file for {@code model} (null = the default model), pulling it if it is not cached. */

@@ -113,6 +113,14 @@ class HubCommandsTest {
     }
 
     @Test
+    void hfHubDisableProgressBarsSilencesTheProgress() {
+        HubAccess.environment = Map.of("HF_HOME", home.toString(), "HF_ENDPOINT", hub.endpoint(),
+                "HF_HUB_DISABLE_PROGRESS_BARS", "1");
+        assertEquals(0, run("pull", "qwen3:0.6b"), err);
+        assertEquals("", err);
+    }
+
+    @Test
     void rmOfAModelNotCachedFailsWithOneLine() {
         assertEquals(1, run("rm", "qwen3:4b"));
         assertTrue(err.startsWith("qwen4j: qwen3:4b is not in the cache"), err);
