@@ -1,5 +1,8 @@
 package dev.qwen4j.hub;
 
+import dev.qwen4j.json.Json;
+import dev.qwen4j.json.JsonException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -83,7 +86,7 @@ final class HubClient {
         Object json;
         try {
             json = Json.parse(response.body());
-        } catch (IllegalArgumentException e) {
+        } catch (JsonException e) {
             throw new HubException("unexpected answer from " + uri + ": " + e.getMessage());
         }
         if (!(json instanceof Map<?, ?> model)) throw new HubException("unexpected answer from " + uri + ": not a JSON object");
