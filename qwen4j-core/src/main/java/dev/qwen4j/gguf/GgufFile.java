@@ -387,7 +387,7 @@ public final class GgufFile implements AutoCloseable {
     public String[] getStringArray(String key) {
         GgufValue v = metadata.get(key);
         if (v == null) return null;
-        if (v.value() instanceof String[] a) return a;
+        if (v.value() instanceof String[] a) return a.clone();
         throw wrongType(key, v, "an array of strings");
     }
 
@@ -396,7 +396,7 @@ public final class GgufFile implements AutoCloseable {
         GgufValue v = metadata.get(key);
         if (v == null) return null;
         Object a = v.value();
-        if (a instanceof int[] ints) return ints;
+        if (a instanceof int[] ints) return ints.clone();
         long[] longs = switch (a) {
             case byte[] b -> { long[] r = new long[b.length]; for (int i = 0; i < b.length; i++) r[i] = v.elementType() == GgufValueType.UINT8 ? b[i] & 0xFF : b[i]; yield r; }
             case short[] s -> { long[] r = new long[s.length]; for (int i = 0; i < s.length; i++) r[i] = v.elementType() == GgufValueType.UINT16 ? s[i] & 0xFFFF : s[i]; yield r; }
@@ -414,7 +414,7 @@ public final class GgufFile implements AutoCloseable {
     public float[] getFloatArray(String key) {
         GgufValue v = metadata.get(key);
         if (v == null) return null;
-        if (v.value() instanceof float[] f) return f;
+        if (v.value() instanceof float[] f) return f.clone();
         if (v.value() instanceof double[] d) {
             float[] f = new float[d.length];
             for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
