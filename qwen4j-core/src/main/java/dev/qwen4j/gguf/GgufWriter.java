@@ -45,9 +45,15 @@ public final class GgufWriter {
      * until the copy is written.
      */
     public static GgufWriter copyOf(GgufFile file) {
+        GgufWriter w = copyOfMetadata(file);
+        for (Tensor t : file.tensors()) w.addTensor(t.name(), t.type(), t.shape(), t.data());
+        return w;
+    }
+
+    /** A writer holding a parsed file's metadata (in file order) and no tensors. */
+    public static GgufWriter copyOfMetadata(GgufFile file) {
         GgufWriter w = new GgufWriter();
         file.metadata().forEach(w::put);
-        for (Tensor t : file.tensors()) w.addTensor(t.name(), t.type(), t.shape(), t.data());
         return w;
     }
 
