@@ -28,14 +28,15 @@ import java.util.Optional;
 /**
  * A parsed GGUF v2/v3 file (QWEN_SPEC.md §1.1). The file is memory-mapped; tensors are views into the mapping,
  * valid until {@link #close()}. Every structural problem is reported as a {@link GgufFormatException} naming
- * the problem and its byte offset — hostile files never cause a giant allocation or another exception type.
+ * the problem and its byte offset — hostile files never cause a giant allocation or another exception type
+ * (checked by GgufHostileInputTest and GgufFuzzTest). Heap use is bounded: metadata and tensor infos may take at
+ * most {@value #MAX_HEADER_BYTES} bytes of the file, one string at most {@value #MAX_STRING_BYTES} bytes, one array
+ * at most {@value #MAX_ARRAY_LENGTH} elements. Tensor data is never copied.
  */
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" little-endian
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final int MAX_DIMS = 4;
-    /** Header fields before the first key/value record: magic, version, tensor count, metadata count. */
-    private static final int HEADER_BYTES = 24;
     /** Smallest tensor-info record: empty name (8), n_dims (4), one dimension (8), type (4), offset (8). */
     private static final int MIN_TENSOR_INFO_BYTES = 32;
     /** Smallest key/value record: key length (8), a one-byte key, value type (4), a one-byte value. */
@@ -70,7 +71,9 @@ public final class GgufFile implements AutoCloseable {
         }
         long v = r.u32("version");
         if (v != 2 && v != 3) {
-            throw new GgufFormatException("unsupported GGUF version " + v + " (qwen4j reads versions 2 and 3)", 4);
+            boolean bigEndian = Integer.reverseBytes((int) v) == 2 || Integer.reverseBytes((int) v) == 3;
+            throw new GgufFormatException("unsupported GGUF version " + v + (bigEndian
+                    ? " (a big-endian file; qwen4j reads little-endian versions 2 and 3)" : " (qwen4j reads versions 2 and 3)"), 4);
         }
         this.version = (int) v;
         long tensorCount = r.count("tensor count", MIN_TENSOR_INFO_BYTES);
