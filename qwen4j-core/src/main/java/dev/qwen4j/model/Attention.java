@@ -36,19 +36,13 @@ final class Attention {
     static void attend(ModelConfig c, KvCache cache, int position, float[] q, int qOff, int qStride,
                        float[] scores, float[] out, int outOff) {
         int headDim = c.headDim();
-        int kvDim = cache.kvDim();
-        float[] keys = cache.keys();
-        float[] values = cache.values();
         float scale = (float) (1.0 / Math.sqrt(headDim));
         for (int h = 0; h < c.heads(); h++) {
             int qh = qOff + h * qStride;
             int kvOff = (h / c.groupSize()) * headDim;
             float max = Float.NEGATIVE_INFINITY;
             for (int tau = 0; tau <= position; tau++) {
-                int k = tau * kvDim + kvOff;
-                float s = 0;
-                for (int i = 0; i < headDim; i++) s += q[qh + i] * keys[k + i];
-                s *= scale;
+                float s = cache.dotKey(tau, kvOff, q, qh, headDim) * scale;
                 scores[tau] = s;
                 if (s > max) max = s;
             }
@@ -61,11 +55,7 @@ final class Attention {
             int o = outOff + h * headDim;
             java.util.Arrays.fill(out, o, o + headDim, 0f);
             float inv = 1f / sum;
-            for (int tau = 0; tau <= position; tau++) {
-                float a = scores[tau] * inv;
-                int v = tau * kvDim + kvOff;
-                for (int i = 0; i < headDim; i++) out[o + i] += a * values[v + i];
-            }
+            for (int tau = 0; tau <= position; tau++) cache.addValue(tau, kvOff, scores[tau] * inv, out, o, headDim);
         }
     }
 }

@@ -29,7 +29,7 @@ final class Qwen2Model {
         }
     }
 
-    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels) {
+    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels, LoadOptions options) {
         WeightReader w = new WeightReader(gguf, kernels);
         Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
         int h = c.hidden();
@@ -45,6 +45,6 @@ final class Qwen2Model {
             layers.add(new DecoderLayer(w.vector(p + "attn_norm.weight", h), attention, w.vector(p + "ffn_norm.weight", h),
                     FeedForward.read(w, p, h, c.ffn())));
         }
-        return Models.assemble(gguf, c, kernels, w, layers, Qwen3Model.denseLayout(c));
+        return Models.assemble(gguf, c, kernels, w, layers, Qwen3Model.denseLayout(c), options);
     }
 }

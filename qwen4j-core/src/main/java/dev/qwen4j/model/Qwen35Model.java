@@ -52,7 +52,7 @@ final class Qwen35Model {
         }
     }
 
-    static Decoder load(GgufFile gguf, ModelConfig c, DeltaNetConfig d, Kernels kernels) {
+    static Decoder load(GgufFile gguf, ModelConfig c, DeltaNetConfig d, Kernels kernels, LoadOptions options) {
         WeightReader w = new WeightReader(gguf, kernels);
         Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
         int h = c.hidden();
@@ -78,6 +78,6 @@ final class Qwen35Model {
         Activations.Sizes sizes = new Activations.Sizes(h, 2 * attnDim, c.kvDim(), attnDim, c.ropeDims() / 2, c.ffn(),
                 d.convDim(), d.valueDim(), d.valueHeads(), d.valueHeadDim());
         return Models.assemble(gguf, c, kernels, w, layers,
-                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes));
+                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes), options);
     }
 }

@@ -28,7 +28,7 @@ final class Qwen3Model {
         }
     }
 
-    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels) {
+    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels, LoadOptions options) {
         WeightReader w = new WeightReader(gguf, kernels);
         Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
         int h = c.hidden();
@@ -44,7 +44,7 @@ final class Qwen3Model {
             layers.add(new DecoderLayer(w.vector(p + "attn_norm.weight", h), attention, w.vector(p + "ffn_norm.weight", h),
                     FeedForward.read(w, p, h, c.ffn())));
         }
-        return Models.assemble(gguf, c, kernels, w, layers, denseLayout(c));
+        return Models.assemble(gguf, c, kernels, w, layers, denseLayout(c), options);
     }
 
     static Decoder.StateLayout denseLayout(ModelConfig c) {

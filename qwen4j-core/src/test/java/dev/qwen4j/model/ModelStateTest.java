@@ -151,6 +151,31 @@ class ModelStateTest {
     }
 
     @Test
+    void f16KvCacheHalvesTheCacheAndSavesAndLoads() throws Exception {
+        try (LanguageModel m = Models.load(Fixtures.model("qwen3-micro-F32.gguf"),
+                LoadOptions.defaults().withThreads(1).withKvCacheType(LoadOptions.KvCacheType.F16))) {
+            int[] a = ModelTesting.randomIds(1, 64, 2048), c = ModelTesting.randomIds(3, 5, 2048);
+            ModelState f16 = m.newState(64 + 5), f32 = qwen3.newState(64 + 5);
+            float[] approx = ModelTesting.promptLogits(m, f16, a);
+            float[] exact = ModelTesting.promptLogits(qwen3, f32, a);
+            double e = ModelTesting.maxRowRelL2(approx, exact, 2048);
+            assertTrue(e > 0 && e < 3e-3, "F16 vs F32 cache: " + e);
+            // 4 layers × (k, v) × 64 positions × 64 values: 4 bytes each in F32, 2 in F16
+            assertEquals(4L * 2 * 64 * 64 * 2, f32.byteSize() - f16.byteSize());
+
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            f16.writeTo(new DataOutputStream(bytes));
+            float[] expected = ModelTesting.stepLogits(m, f16, c);
+            ModelState loaded = m.newState(64 + 5);
+            loaded.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+            assertArrayEquals(expected, ModelTesting.stepLogits(m, loaded, c));
+            IOException wrongType = assertThrows(IOException.class,
+                    () -> qwen3.newState(69).readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
+            assertTrue(wrongType.getMessage().contains("saved KV cache is F16"), wrongType.getMessage());
+        }
+    }
+
+    @Test
     void tokensBeyondTheContextThrowAndLeaveTheStateUnchanged() {
         ModelState s = qwen35.newState(8);
         float[] logits = new float[qwen35.vocabSize()];
