@@ -14,8 +14,8 @@ final class Activations {
     /** Attention scores of one query row: one per position. */
     final float[] scores;
     final float[] ffnGate, ffnUp;
-    /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, one head's output. */
-    final float[] mix, z, beta, alpha, headOut;
+    /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, one head's δ and output. */
+    final float[] mix, z, beta, alpha, headDelta, headOut;
     /** chunk × vocab, allocated on the first request for every token's logits. */
     float[] allLogits = new float[0];
 
@@ -41,6 +41,7 @@ final class Activations {
         z = new float[chunk * s.valueDim()];
         beta = new float[chunk * s.valueHeads()];
         alpha = new float[chunk * s.valueHeads()];
+        headDelta = new float[s.valueHeadDim()];
         headOut = new float[s.valueHeadDim()];
     }
 
@@ -51,7 +52,7 @@ final class Activations {
 
     long byteSize() {
         long n = 0;
-        for (float[] a : new float[][]{h, x, y, q, k, v, attn, cos, sin, scores, ffnGate, ffnUp, mix, z, beta, alpha, headOut, allLogits}) {
+        for (float[] a : new float[][]{h, x, y, q, k, v, attn, cos, sin, scores, ffnGate, ffnUp, mix, z, beta, alpha, headDelta, headOut, allLogits}) {
             n += a.length;
         }
         return 4 * n;
