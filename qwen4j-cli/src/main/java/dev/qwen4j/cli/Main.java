@@ -12,6 +12,11 @@ import java.nio.charset.StandardCharsets;
         subcommands = {
                 InspectCommand.class,
                 LogitsCommand.class,
+                TokenizeCommand.class,
+                PullCommand.class,
+                ListCommand.class,
+                ShowCommand.class,
+                RmCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,376 @@
+package dev.qwen4j.generate;
+
+import dev.qwen4j.model.LanguageModel;
+import dev.qwen4j.model.ModelState;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * One conversation's worth of state on a shared model: its own {@link ModelState} and {@link PromptCache}.
+ * It runs one request at a time (open more sessions on the same model for concurrent requests); a request
+ * can be cancelled from any thread with {@link #cancel()}.
+ *
+ * <p>A request's prompt is always the whole conversation so far; the session finds the longest prefix it has
+ * already processed and runs only the rest through the model ({@link Usage#cachedTokens()}).
+ */
+public final class Session implements AutoCloseable {
+    /** Prompts are fed in slices of this many tokens: bounds scratch memory and lets cancellation act in between. */
+    private static final int PREFILL_CHUNK = 512;
+    private static final int FILE_MAGIC = 0x514A5353; // "QJSS"
+    private static final int FILE_VERSION = 1;
+
+    private final LanguageModel model;
+    private final Vocabulary vocab;
+    private final PromptCache cache;
+    private final OutputRouter.ToolCallParser toolCallParser;
+    private final ReentrantLock busy = new ReentrantLock();
+    private final float[] logits;
+    private final int[] closeThinking;
+    private volatile Run current;
+
+    /** A cancellation flag per request, so a late {@link #cancel()} never leaks into the next request. */
+    static final class Run {
+        volatile boolean cancelled;
+    }
+
+    public Session(LanguageModel model, Vocabulary vocab, int contextSize, PromptCache.Options cacheOptions) {
+        this(model, vocab, contextSize, cacheOptions, null);
+    }
+
+    Session(LanguageModel model, Vocabulary vocab, int contextSize, PromptCache.Options cacheOptions,
+            OutputRouter.ToolCallParser toolCallParser) {
+        this.model = model;
+        this.vocab = vocab;
+        this.toolCallParser = toolCallParser;
+        this.cache = new PromptCache(model.newState(contextSize), cacheOptions);
+        this.logits = new float[model.vocabSize()];
+        this.closeThinking = vocab.specialToken("</think>") >= 0 ? vocab.encode("\n</think>\n\n") : new int[0];
+    }
+
+    public int contextSize() {
+        return cache.state().capacity();
+    }
+
+    /** Tokens currently held in the state (what the next prompt can reuse). */
+    public int[] processedTokens() {
+        return cache.tokens();
+    }
+
+    public PromptCache promptCache() {
+        return cache;
+    }
+
+    public Vocabulary vocabulary() {
+        return vocab;
+    }
+
+    /** Cancels the request running now, if any; it stops before the next token. */
+    public void cancel() {
+        Run run = current;
+        if (run != null) run.cancelled = true;
+    }
+
+    /** Forgets the processed tokens and checkpoints. */
+    public void clear() {
+        withLock(() -> {
+            cache.clear();
+            return null;
+        });
+    }
+
+    /**
+     * Runs a request on the calling thread, streaming events to {@code listener} (the last one is
+     * {@link GenerationEvent.Done}). Throws {@link PromptTooLongException} when the prompt does not fit.
+     */
+    public GenerationResult generate(GenerationRequest request, Consumer<GenerationEvent> listener) {
+        return generate(request, listener, new Run());
+    }
+
+    GenerationResult generate(GenerationRequest request, Consumer<GenerationEvent> listener, Run run) {
+        return withLock(() -> run(request, listener, run));
+    }
+
+    /** Runs a request on a background thread; iterate over its events (close the stream to cancel). */
+    public GenerationStream stream(GenerationRequest request) {
+        return new GenerationStream(this, request);
+    }
+
+    private GenerationResult run(GenerationRequest request, Consumer<GenerationEvent> listener, Run run) {
+        int[] prompt = request.prompt();
+        int capacity = contextSize();
+        if (prompt.length >= capacity) throw new PromptTooLongException(prompt.length, capacity);
+        current = run;
+        try {
+            return decode(request, listener, run);
+        } catch (RuntimeException | Error e) {
+            cache.clear(); // the state may be half-way through a forward: start clean next time
+            throw e;
+        } finally {
+            current = null;
+        }
+    }
+
+    private GenerationResult decode(GenerationRequest request, Consumer<GenerationEvent> listener, Run run) {
+        long start = System.nanoTime();
+        int[] prompt = request.prompt();
+        int cached = cache.prepare(prompt);
+        boolean cancelled = !prefill(prompt, cached, request.checkpointHints(), listener, run);
+        long prefillNanos = System.nanoTime() - start;
+
+        SamplingParams params = request.sampling();
+        Sampler sampler = new Sampler(params, model.vocabSize(), vocab.unusedTokens(), ThreadLocalRandom.current().nextLong());
+        OutputRouter router = new OutputRouter(vocab, request.parseThinking(), OutputRouter.promptEndsInThinking(prompt, vocab),
+                request.stopStrings(), toolCallParser, listener);
+        LoopDetector loops = request.loopPolicy() == LoopPolicy.OFF ? null : LoopDetector.standard();
+        ArrayDeque<Integer> forced = new ArrayDeque<>();
+        int[] context = Arrays.copyOf(prompt, Math.max(prompt.length + 64, prompt.length * 2));
+        int contextLength = prompt.length;
+        int[] generated = new int[64];
+        int count = 0;
+        int decoded = 0;
+        long firstTokenAt = 0;
+        long decodeStart = System.nanoTime();
+        int nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
+        FinishReason finish;
+
+        while (true) {
+            if (cancelled || run.cancelled) {
+                finish = FinishReason.CANCELLED;
+                break;
+            }
+            if (request.maxTokens() > 0 && count >= request.maxTokens()) {
+                finish = FinishReason.LENGTH;
+                break;
+            }
+            int token = forced.isEmpty() ? sampler.sample(logits, context, contextLength) : forced.poll();
+            if (firstTokenAt == 0) firstTokenAt = System.nanoTime();
+            sampler.accept(token);
+            if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
+            generated[count++] = token;
+            listener.accept(new GenerationEvent.Token(token));
+            if (vocab.isEndOfGeneration(token)) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            boolean wasThinking = router.thinking();
+            router.accept(token);
+            if (router.stopped()) {
+                finish = FinishReason.STOP;
+                break;
+            }
+            if (wasThinking != router.thinking() && loops != null) loops.reset();
+            if (router.thinking() && forced.isEmpty() && request.thinkingBudget() >= 0
+                    && router.reasoningTokens() >= request.thinkingBudget()) {
+                forceCloseThinking(forced);
+            }
+            if (loops != null && forced.isEmpty() && loops.accept(token) > 0) {
+                if (router.thinking() && request.loopPolicy() == LoopPolicy.CLOSE_THINKING && closeThinking.length > 0) {
+                    forceCloseThinking(forced);
+                    loops.reset();
+                } else {
+                    finish = FinishReason.LOOP;
+                    break;
+                }
+            }
+            if (cache.length() >= contextSize()) {
+                finish = FinishReason.CONTEXT_FULL;
+                break;
+            }
+            if (contextLength == context.length) context = Arrays.copyOf(context, contextLength * 2);
+            context[contextLength++] = token;
+            feed(context, contextLength - 1, 1, logits);
+            decoded++;
+            if (cache.length() >= nextCheckpoint) {
+                cache.checkpoint(PromptCache.Kind.PERIODIC);
+                nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
+            }
+        }
+        long end = System.nanoTime();
+        router.finish();
+        cache.checkpoint(PromptCache.Kind.END); // the end of this answer: where the next turn usually resumes on a pure continuation
+
+        Usage usage = new Usage(prompt.length, cached, count, router.reasoningTokens(), prefillNanos,
+                end - decodeStart, decoded, firstTokenAt == 0 ? 0 : firstTokenAt - start);
+        GenerationResult result = new GenerationResult(router.text(), router.reasoning(), router.toolCalls(),
+                Arrays.copyOf(generated, count), finish, usage, sampler.seed());
+        listener.accept(new GenerationEvent.Done(result));
+        return result;
+    }
+
+    private void forceCloseThinking(ArrayDeque<Integer> forced) {
+        for (int t : closeThinking) forced.add(t);
+    }
+
+    /** Feeds prompt[from ..] in slices that end at checkpoint positions. Returns false if cancelled on the way. */
+    private boolean prefill(int[] prompt, int from, int[] hints, Consumer<GenerationEvent> listener, Run run) {
+        int[] marks = checkpointMarks(prompt, hints);
+        int total = prompt.length - from;
+        int position = from;
+        while (position < prompt.length) {
+            if (run.cancelled) return false;
+            int end = Math.min(prompt.length, position + PREFILL_CHUNK);
+            int periodic = cache.nextPeriodicCheckpoint(position);
+            boolean atPeriodic = periodic <= end;
+            if (atPeriodic) end = periodic;
+            boolean atMark = false;
+            for (int mark : marks) {
+                if (mark > position && mark <= end) {
+                    end = mark;
+                    atMark = true;
+                    atPeriodic = end == periodic;
+                    break;
+                }
+            }
+            feed(prompt, position, end - position, logits);
+            position = end;
+            if (atMark || atPeriodic) cache.checkpoint(atMark ? PromptCache.Kind.TURN_START : PromptCache.Kind.PERIODIC);
+            if (position < prompt.length) listener.accept(new GenerationEvent.PromptProgress(position - from, total));
+        }
+        cache.checkpoint(PromptCache.Kind.END);
+        listener.accept(new GenerationEvent.PromptProgress(total, total));
+        return true;
+    }
+
+    /**
+     * Sorted prompt positions to checkpoint at: the caller's hints plus the point right after the last
+     * {@code <|im_start|>assistant\n} header — the next turn re-renders this turn from there (QWEN_SPEC.md §6.5).
+     */
+    private int[] checkpointMarks(int[] prompt, int[] hints) {
+        if (!cache.keepsCheckpoints()) return new int[0];
+        int[] marks = Arrays.copyOf(hints, hints.length + 1);
+        marks[hints.length] = afterLastTurnHeader(prompt);
+        return Arrays.stream(marks).filter(m -> m > 0 && m < prompt.length).sorted().distinct().toArray();
+    }
+
+    private int afterLastTurnHeader(int[] prompt) {
+        int turn = vocab.specialToken("<|im_start|>");
+        if (turn < 0) return -1;
+        for (int i = prompt.length - 1; i >= 0; i--) {
+            if (prompt[i] != turn) continue;
+            for (int j = i + 1; j < prompt.length; j++) {
+                byte[] b = vocab.bytes(prompt[j]);
+                if (b.length > 0 && b[b.length - 1] == '\n') return j + 1;
+            }
+            return -1;
+        }
+        return -1;
+    }
+
+    private void feed(int[] tokens, int offset, int count, float[] out) {
+        model.forward(cache.state(), tokens, offset, count, out, false);
+        cache.appended(tokens, offset, count);
+    }
+
+    /**
+     * Writes the processed tokens and the model state to {@code file} (atomically), with an optional caller
+     * attachment (a chat saves its messages there). A hybrid model's state is written as of the start of the
+     * latest answer (its last turn-start checkpoint): that is where the next chat turn resumes, and a loaded
+     * recurrent state could not be rewound to it.
+     */
+    public void save(Path file, String attachment) throws IOException {
+        withLock(() -> {
+            Path tmp = file.toAbsolutePath().resolveSibling(file.getFileName() + ".tmp");
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16))) {
+                out.writeInt(FILE_MAGIC);
+                out.writeInt(FILE_VERSION);
+                out.writeUTF(model.architecture());
+                out.writeInt(model.vocabSize());
+                byte[] note = (attachment == null ? "" : attachment).getBytes(StandardCharsets.UTF_8);
+                out.writeInt(note.length);
+                out.write(note);
+                int[] tokens = cache.tokens();
+                ModelState state = cache.state();
+                ModelState.Checkpoint resume = cache.keepsCheckpoints() ? cache.latestTurnStart() : null;
+                int saved = resume == null ? tokens.length : resume.position();
+                out.writeInt(saved);
+                for (int i = 0; i < saved; i++) out.writeInt(tokens[i]);
+                if (saved == tokens.length) {
+                    state.writeTo(out);
+                } else {
+                    // Rewinding to an earlier checkpoint and then to a later one replaces no tokens: both stay valid.
+                    ModelState.Checkpoint now = state.checkpoint();
+                    state.restore(resume);
+                    try {
+                        state.writeTo(out);
+                    } finally {
+                        state.restore(now);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return null;
+        });
+    }
+
+    /** Reads what {@link #save} wrote, replacing this session's state; returns the attachment. */
+    public String load(Path file) throws IOException {
+        return withLock(() -> {
+            try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
+                if (in.readInt() != FILE_MAGIC) throw new IOException(file + " is not a qwen4j session file");
+                int version = in.readInt();
+                if (version != FILE_VERSION) throw new IOException(file + ": session file version " + version + " is not supported");
+                String arch = in.readUTF();
+                int vocabSize = in.readInt();
+                if (!arch.equals(model.architecture()) || vocabSize != model.vocabSize()) {
+                    throw new IOException(file + " was saved from a " + arch + " model with " + vocabSize
+                            + " tokens; this model is " + model.architecture() + " with " + model.vocabSize());
+                }
+                byte[] note = in.readNBytes(in.readInt());
+                int n = in.readInt();
+                if (n < 0 || n > contextSize()) {
+                    throw new IOException(file + " holds " + n + " tokens, more than this session's context of " + contextSize());
+                }
+                int[] tokens = new int[n];
+                for (int i = 0; i < n; i++) tokens[i] = in.readInt();
+                cache.clear();
+                try {
+                    cache.state().readFrom(in);
+                    cache.loaded(tokens);
+                } catch (IOException | RuntimeException e) {
+                    cache.clear();
+                    throw e;
+                }
+                return new String(note, StandardCharsets.UTF_8);
+            } catch (java.io.EOFException e) {
+                throw new IOException(file + " is truncated", e);
+            }
+        });
+    }
+
+    private interface Body<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    private <T, E extends Exception> T withLock(Body<T, E> body) throws E {
+        if (!busy.tryLock()) {
+            throw new IllegalStateException("this session is busy with another request; open another session for concurrent requests");
+        }
+        try {
+            return body.run();
+        } finally {
+            busy.unlock();
+        }
+    }
+
+    /** Releases the state (the shared model stays open). */
+    @Override
+    public void close() {
+        cache.clear();
+    }
+}

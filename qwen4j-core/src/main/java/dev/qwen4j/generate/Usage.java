@@ -1,0 +1,45 @@
+package dev.qwen4j.generate;
+
+/**
+ * Token counts and timings of one generation.
+ *
+ * @param promptTokens       tokens in the prompt
+ * @param cachedTokens       prompt tokens reused from the prompt cache (not processed again)
+ * @param completionTokens   tokens generated (reasoning included; the end-of-turn token included)
+ * @param reasoningTokens    generated tokens inside the think block
+ * @param prefillNanos       time to process the {@code promptTokens − cachedTokens} new prompt tokens
+ * @param decodeNanos        time spent generating after the prompt (sampling + one forward per token)
+ * @param decodedTokens      forwards run during decoding
+ * @param timeToFirstTokenNanos from the start of the request to the first generated token
+ */
+public record Usage(int promptTokens, int cachedTokens, int completionTokens, int reasoningTokens,
+                    long prefillNanos, long decodeNanos, int decodedTokens, long timeToFirstTokenNanos) {
+
+    /** Prompt tokens that went through the model. */
+    public int processedPromptTokens() {
+        return promptTokens - cachedTokens;
+    }
+
+    public double prefillTokensPerSecond() {
+        return rate(processedPromptTokens(), prefillNanos);
+    }
+
+    public double decodeTokensPerSecond() {
+        return rate(decodedTokens, decodeNanos);
+    }
+
+    public double timeToFirstTokenSeconds() {
+        return timeToFirstTokenNanos / 1e9;
+    }
+
+    private static double rate(int tokens, long nanos) {
+        return nanos <= 0 || tokens <= 0 ? 0 : tokens * 1e9 / nanos;
+    }
+
+    /** One line for people: "12 tokens, 34.5 tok/s, prompt 40 (32 cached) at 512.0 tok/s, first token 0.12 s". */
+    public String summary() {
+        return String.format(java.util.Locale.ROOT, "%d tokens, %.1f tok/s | prompt %d (%d cached), %.1f tok/s | first token %.2f s",
+                completionTokens, decodeTokensPerSecond(), promptTokens, cachedTokens, prefillTokensPerSecond(),
+                timeToFirstTokenSeconds());
+    }
+}
