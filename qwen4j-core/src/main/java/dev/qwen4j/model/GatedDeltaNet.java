@@ -59,17 +59,23 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
                 l2Normalize(a.mix, row + head * dk, dk, queryScale);              // q̂, also × 1/√d_k
                 l2Normalize(a.mix, row + c.keyDim() + head * dk, dk, 1f);         // k̂
             }
-            for (int j = 0; j < nv; j++) {
-                float beta = Activation.sigmoid(a.beta[t * nv + j]);
-                float decay = (float) Math.exp(Activation.softplus(a.alpha[t * nv + j] + dtBias[j]) * decayRate[j]);
-                int kappa = j % c.keyHeads();               // tiled value → key head order of qwen35 GGUFs (§4.8.2)
-                int qOff = row + kappa * dk;
-                int kOff = qOff + c.keyDim();
-                int vOff = row + 2 * c.keyDim() + j * dv;
-                deltaRule(s.recurrent, j * dk * dv, dk, dv, a.mix, qOff, kOff, vOff, beta, decay, a.headDelta, a.headOut);
-                RmsNorm.gated(a.headOut, 0, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
-            }
         }
+        // Value heads are independent through the whole chunk: each runs its tokens in order on some thread.
+        kernels.parallelFor(nv, 1, (from, to) -> {
+            for (int j = from; j < to; j++) {
+                int kappa = j % c.keyHeads();               // tiled value → key head order of qwen35 GGUFs (§4.8.2)
+                for (int t = 0; t < tokens; t++) {
+                    int row = t * convDim;
+                    float beta = Activation.sigmoid(a.beta[t * nv + j]);
+                    float decay = (float) Math.exp(Activation.softplus(a.alpha[t * nv + j] + dtBias[j]) * decayRate[j]);
+                    int qOff = row + kappa * dk;
+                    int kOff = qOff + c.keyDim();
+                    int vOff = row + 2 * c.keyDim() + j * dv;
+                    deltaRule(s.recurrent, j * dk * dv, dk, dv, a.mix, qOff, kOff, vOff, beta, decay, a.headDelta, a.headOut, j * dv);
+                    RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
+                }
+            }
+        });
         Linear.project(kernels, out, a.z, tokens, a.y);
     }
 
@@ -103,31 +109,33 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
     /**
      * One token of the gated delta rule for one value head (§4.6.1 step 8, §11.1): S ← α·S; δ = β·(v − Sᵀk̂);
      * S ← S + k̂·δᵀ; o = Sᵀq̂. S is d_k × d_v at {@code state[base..]}, row = key index. Two passes over S: decay
-     * with the read of Sᵀk̂, then the write fused with the read of Sᵀq̂.
+     * with the read of Sᵀk̂, then the write fused with the read of Sᵀq̂. δ and o use {@code [off, off + d_v)} of
+     * their buffers.
      */
     static void deltaRule(float[] state, int base, int dk, int dv, float[] qkv, int qOff, int kOff, int vOff, float beta,
-                          float decay, float[] delta, float[] o) {
-        java.util.Arrays.fill(delta, 0, dv, 0f);      // first Sᵀk̂ (what the memory predicts for k̂), then δ
+                          float decay, float[] delta, float[] o, int off) {
+        java.util.Arrays.fill(delta, off, off + dv, 0f);   // first Sᵀk̂ (what the memory predicts for k̂), then δ
         for (int i = 0; i < dk; i++) {
             int row = base + i * dv;
             float ki = qkv[kOff + i];
             for (int col = 0; col < dv; col++) {
                 float sv = state[row + col] * decay;
                 state[row + col] = sv;
-                delta[col] += sv * ki;
+                delta[off + col] += sv * ki;
             }
         }
-        for (int col = 0; col < dv; col++) delta[col] = beta * (qkv[vOff + col] - delta[col]);
-        java.util.Arrays.fill(o, 0, dv, 0f);
+        for (int col = 0; col < dv; col++) delta[off + col] = beta * (qkv[vOff + col] - delta[off + col]);
+        java.util.Arrays.fill(o, off, off + dv, 0f);
         for (int i = 0; i < dk; i++) {
             int row = base + i * dv;
             float ki = qkv[kOff + i];
             float qi = qkv[qOff + i];
             for (int col = 0; col < dv; col++) {
-                float sv = state[row + col] + ki * delta[col];
+                float sv = state[row + col] + ki * delta[off + col];
                 state[row + col] = sv;
-                o[col] += sv * qi;
+                o[off + col] += sv * qi;
             }
         }
     }
+
 }

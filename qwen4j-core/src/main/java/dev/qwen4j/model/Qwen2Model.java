@@ -24,7 +24,7 @@ final class Qwen2Model {
             Linear.project(kernels, wv, a.x, tokens, a.v);
             Linear.addBias(a.v, bv, tokens);
             int hd = c.headDim();
-            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
+            Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
             Linear.project(kernels, wo, a.attn, tokens, a.y);
         }
     }

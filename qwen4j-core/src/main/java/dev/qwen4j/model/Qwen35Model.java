@@ -31,7 +31,7 @@ final class Qwen35Model {
             int qRow = 2 * c.heads() * hd;
             RmsNorm.heads(a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
             RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
-            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, qRow, 2 * hd);
+            Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, qRow, 2 * hd);
             int attnDim = c.heads() * hd;
             for (int t = 0; t < tokens; t++) {
                 for (int h = 0; h < c.heads(); h++) {

@@ -23,7 +23,7 @@ final class Qwen3Model {
             int hd = c.headDim();
             RmsNorm.heads(a.q, 0, tokens * c.heads(), hd, qNorm, c.rmsEps());
             RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
-            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
+            Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
             Linear.project(kernels, wo, a.attn, tokens, a.y);
         }
     }

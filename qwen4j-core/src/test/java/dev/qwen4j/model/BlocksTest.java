@@ -75,7 +75,7 @@ class BlocksTest {
         GatedDeltaNet.l2Normalize(qkv, 4, 4, 1f);
         float g = Activation.softplus(a + 1.0f) * decayRate;
         float[] o = new float[4];
-        GatedDeltaNet.deltaRule(state, 0, 4, 4, qkv, 0, 4, 8, Activation.sigmoid(b), (float) Math.exp(g), new float[4], o);
+        GatedDeltaNet.deltaRule(state, 0, 4, 4, qkv, 0, 4, 8, Activation.sigmoid(b), (float) Math.exp(g), new float[4], o, 0);
         return o;
     }
 }

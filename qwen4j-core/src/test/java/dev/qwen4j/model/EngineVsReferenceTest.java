@@ -9,7 +9,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,7 +68,7 @@ class EngineVsReferenceTest {
         int[] ids = ModelTesting.randomIds(4, 12, 282);
         try (LanguageModel a = Models.load(plain, LoadOptions.defaults().withThreads(1));
              LanguageModel b = Models.load(withMtp, LoadOptions.defaults().withThreads(1))) {
-            assertArrayEquals(ModelTesting.promptLogits(a, a.newState(16), ids), ModelTesting.promptLogits(b, b.newState(16), ids));
+            ModelTesting.assertSameLogits(ModelTesting.promptLogits(a, a.newState(16), ids), ModelTesting.promptLogits(b, b.newState(16), ids), a.vocabSize());
         }
     }
 
