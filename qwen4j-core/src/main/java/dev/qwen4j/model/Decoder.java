@@ -65,6 +65,11 @@ final class Decoder implements LanguageModel {
     @Override
     public ModelState newState(int contextSize) {
         if (contextSize <= 0) throw new IllegalArgumentException("context size must be positive, got " + contextSize);
+        long kvValues = (long) contextSize * layout.kvDim();
+        if (kvValues > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("context size " + contextSize + " is too large for this model: at most "
+                    + (Integer.MAX_VALUE - 8) / layout.kvDim() + " positions");
+        }
         return new DecoderState(this, layout, options.kvCacheType(), contextSize);
     }
 

@@ -188,6 +188,13 @@ class ModelStateTest {
     }
 
     @Test
+    void impossibleContextSizesAreRefusedUpFront() {
+        var e = assertThrows(IllegalArgumentException.class, () -> qwen3.newState(Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("too large"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> qwen3.newState(0));
+    }
+
+    @Test
     void tokenIdsOutsideTheVocabularyAreRejected() {
         float[] logits = new float[qwen3.vocabSize()];
         var e = assertThrows(IllegalArgumentException.class, () -> qwen3.forward(qwen3.newState(8), new int[]{5, 2048}, 0, 2, logits, false));
