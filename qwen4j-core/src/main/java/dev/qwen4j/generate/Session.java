@@ -155,6 +155,10 @@ public final class Session implements AutoCloseable {
                 finish = FinishReason.LENGTH;
                 break;
             }
+            if (router.thinking() && forced.isEmpty() && request.thinkingBudget() >= 0
+                    && router.reasoningTokens() >= request.thinkingBudget()) {
+                forceCloseThinking(forced); // the budget is spent: close the think block so the model answers
+            }
             int token = forced.isEmpty() ? sampler.sample(logits, context, contextLength) : forced.poll();
             if (firstTokenAt == 0) firstTokenAt = System.nanoTime();
             sampler.accept(token);
@@ -172,10 +176,6 @@ public final class Session implements AutoCloseable {
                 break;
             }
             if (wasThinking != router.thinking() && loops != null) loops.reset();
-            if (router.thinking() && forced.isEmpty() && request.thinkingBudget() >= 0
-                    && router.reasoningTokens() >= request.thinkingBudget()) {
-                forceCloseThinking(forced);
-            }
             if (loops != null && forced.isEmpty() && loops.accept(token) > 0) {
                 if (router.thinking() && request.loopPolicy() == LoopPolicy.CLOSE_THINKING && closeThinking.length > 0) {
                     forceCloseThinking(forced);
