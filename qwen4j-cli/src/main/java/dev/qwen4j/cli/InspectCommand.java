@@ -41,14 +41,14 @@ final class InspectCommand implements Callable<Integer> {
                     gguf.version(), gguf.metadata().size(), gguf.tensors().size(), gguf.alignment(), bytes(gguf.fileSize()));
             out.printf("architecture:  %s%n", arch);
             String name = gguf.getString("general.name", null);
-            if (name != null) out.printf("name:          %s%n", name);
+            if (name != null) out.printf("name:          %s%n", printable(name));
 
             out.println();
             out.println("hyperparameters:");
             String prefix = arch + ".";
             for (Map.Entry<String, GgufValue> e : gguf.metadata().entrySet()) {
                 if (e.getKey().startsWith(prefix)) {
-                    out.printf("  %-40s %s%n", e.getKey().substring(prefix.length()), e.getValue().summary());
+                    out.printf("  %-40s %s%n", printable(e.getKey().substring(prefix.length())), e.getValue().summary());
                 }
             }
 
@@ -57,7 +57,7 @@ final class InspectCommand implements Callable<Integer> {
             String[] tokens = gguf.getStringArray("tokenizer.ggml.tokens");
             String[] merges = gguf.getStringArray("tokenizer.ggml.merges");
             out.printf("  model %s, pre %s, %s tokens, %s merges%n",
-                    gguf.getString("tokenizer.ggml.model", "-"), gguf.getString("tokenizer.ggml.pre", "-"),
+                    printable(gguf.getString("tokenizer.ggml.model", "-")), printable(gguf.getString("tokenizer.ggml.pre", "-")),
                     tokens == null ? "no" : String.valueOf(tokens.length), merges == null ? "no" : String.valueOf(merges.length));
             out.printf("  bos %s, eos %s, pad %s%n", special(gguf, "bos", tokens), special(gguf, "eos", tokens), special(gguf, "padding", tokens));
             String template = gguf.getString("tokenizer.chat_template", null);
@@ -67,7 +67,7 @@ final class InspectCommand implements Callable<Integer> {
                 out.println();
                 out.printf("%-40s %-7s %-18s %12s%n", "tensor", "type", "shape", "bytes");
                 for (Tensor t : gguf.tensors()) {
-                    out.printf("%-40s %-7s %-18s %12d%n", t.name(), t.type(), t.shapeString(), t.byteSize());
+                    out.printf("%-40s %-7s %-18s %12d%n", printable(t.name()), t.type(), t.shapeString(), t.byteSize());
                 }
             }
             if (!gguf.tensors().isEmpty()) {
@@ -96,7 +96,18 @@ final class InspectCommand implements Callable<Integer> {
     private static String special(GgufFile gguf, String which, String[] tokens) {
         long id = gguf.getLong("tokenizer.ggml." + which + "_token_id", -1);
         if (id < 0) return "-";
-        return tokens != null && id < tokens.length ? id + " " + tokens[(int) id] : String.valueOf(id);
+        return tokens != null && id < tokens.length ? id + " " + printable(tokens[(int) id]) : String.valueOf(id);
+    }
+
+    /** Text from the file with control characters escaped, so a hostile name cannot break the one-line layout. */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F) sb.append(String.format("\\x%02x", (int) c));
+            else sb.append(c);
+        }
+        return sb.toString();
     }
 
     static String bytes(long n) {

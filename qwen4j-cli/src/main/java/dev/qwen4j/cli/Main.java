@@ -11,6 +11,12 @@ import java.nio.charset.StandardCharsets;
         description = "Run Qwen models on this device.",
         subcommands = {
                 InspectCommand.class,
+                LogitsCommand.class,
+                TokenizeCommand.class,
+                PullCommand.class,
+                ListCommand.class,
+                ShowCommand.class,
+                RmCommand.class,
         })
 public final class Main implements Runnable {
 

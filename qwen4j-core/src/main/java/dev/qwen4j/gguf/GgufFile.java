@@ -9,8 +9,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -32,7 +34,20 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" little-endian
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final int MAX_DIMS = 4;
-    private static final long MAX_STRING_BYTES = 1L << 30;
+    /** Header fields before the first key/value record: magic, version, tensor count, metadata count. */
+    private static final int HEADER_BYTES = 24;
+    /** Smallest tensor-info record: empty name (8), n_dims (4), one dimension (8), type (4), offset (8). */
+    private static final int MIN_TENSOR_INFO_BYTES = 32;
+    /** Smallest key/value record: key length (8), a one-byte key, value type (4), a one-byte value. */
+    private static final int MIN_KV_BYTES = 14;
+    /*
+     * Metadata is read onto the heap, so its size is capped well above anything real (a 248k-token vocabulary,
+     * a 20 KB chat template) but far below what a corrupted length field could ask for on a multi-GB file.
+     */
+    static final long MAX_STRING_BYTES = 16L << 20;
+    static final int MAX_ARRAY_LENGTH = 1 << 24;
+    /** Everything before the tensor data (header, metadata, tensor infos) must fit in this many bytes. */
+    static final long MAX_HEADER_BYTES = 128L << 20;
 
     private final String source;
     private final Arena arena;
@@ -58,18 +73,21 @@ public final class GgufFile implements AutoCloseable {
             throw new GgufFormatException("unsupported GGUF version " + v + " (qwen4j reads versions 2 and 3)", 4);
         }
         this.version = (int) v;
-        long tensorCount = r.count("tensor count", 8 + 8 + 8 + 4 + 8 + 8 + 4 + 8);
-        long kvCount = r.count("metadata count", 8 + 4 + 1);
+        long tensorCount = r.count("tensor count", MIN_TENSOR_INFO_BYTES);
+        long kvCount = r.count("metadata count", MIN_KV_BYTES);
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
+        long alignmentAt = -1;
         for (long i = 0; i < kvCount; i++) {
             long keyAt = r.pos;
             String key = r.string("metadata key");
             if (key.isEmpty()) throw new GgufFormatException("empty metadata key", keyAt);
-            if (kv.containsKey(key)) throw new GgufFormatException("duplicate metadata key '" + key + "'", keyAt);
+            if (kv.containsKey(key)) throw new GgufFormatException("duplicate metadata key " + shown(key), keyAt);
             long typeAt = r.pos;
-            GgufValueType type = GgufValueType.fromId(r.u32("value type"));
-            if (type == null) throw new GgufFormatException("metadata '" + key + "': unknown value type", typeAt);
+            long typeId = r.u32("value type");
+            GgufValueType type = GgufValueType.fromId(typeId);
+            if (type == null) throw new GgufFormatException("metadata " + shown(key) + ": unknown value type " + typeId, typeAt);
+            if (key.equals("general.alignment")) alignmentAt = typeAt;
             kv.put(key, r.value(key, type));
         }
         this.metadata = Collections.unmodifiableMap(kv);
@@ -78,11 +96,14 @@ public final class GgufFile implements AutoCloseable {
         GgufValue alignValue = kv.get("general.alignment");
         if (alignValue != null) {
             if (alignValue.type() != GgufValueType.UINT32) {
-                throw new GgufFormatException("general.alignment must be uint32, found " + alignValue.type(), -1);
+                throw new GgufFormatException("general.alignment must be uint32, found " + alignValue.type(), alignmentAt);
             }
             long a = (Long) alignValue.value();
-            if (a == 0 || Long.bitCount(a) != 1 || a > (1 << 30)) {
-                throw new GgufFormatException("general.alignment must be a power of two, found " + a, -1);
+            if (a == 0 || Long.bitCount(a) != 1) {
+                throw new GgufFormatException("general.alignment must be a power of two, found " + a, alignmentAt);
+            }
+            if (a > (1 << 30)) {
+                throw new GgufFormatException("general.alignment " + a + " is larger than qwen4j supports (2^30)", alignmentAt);
             }
             align = (int) a;
         }
@@ -94,43 +115,28 @@ public final class GgufFile implements AutoCloseable {
         for (long i = 0; i < tensorCount; i++) {
             long at = r.pos;
             String name = r.string("tensor name");
-            if (seen.containsKey(name)) throw new GgufFormatException("duplicate tensor name '" + name + "'", at);
+            if (seen.containsKey(name)) throw new GgufFormatException("duplicate tensor name " + shown(name), at);
             long nDims = r.u32("tensor dimension count");
             if (nDims < 1 || nDims > MAX_DIMS) {
-                throw new GgufFormatException("tensor '" + name + "': " + nDims + " dimensions (1 to 4 allowed)", r.pos - 4);
+                throw new GgufFormatException("tensor " + shown(name) + ": " + nDims + " dimensions (1 to 4 allowed)", r.pos - 4);
             }
             long[] dims = new long[(int) nDims];
-            long elements = 1;
+            long dimsAt = r.pos;
             for (int d = 0; d < nDims; d++) {
                 long dimAt = r.pos;
                 dims[d] = r.i64("tensor dimension");
-                if (dims[d] < 0) throw new GgufFormatException("tensor '" + name + "': negative dimension " + dims[d], dimAt);
-                try {
-                    elements = Math.multiplyExact(elements, dims[d]);
-                } catch (ArithmeticException e) {
-                    throw new GgufFormatException("tensor '" + name + "': element count overflows", dimAt);
-                }
+                if (dims[d] < 0) throw new GgufFormatException("tensor " + shown(name) + ": negative dimension " + dims[d], dimAt);
             }
             long typeAt = r.pos;
             long typeId = r.u32("tensor type");
             GgmlType type = GgmlType.fromId(typeId);
-            if (type == null) throw new GgufFormatException("tensor '" + name + "': unknown or unsupported tensor type " + typeId, typeAt);
-            if (dims[0] % type.blockSize != 0) {
-                throw new GgufFormatException("tensor '" + name + "': row length " + dims[0] + " is not a multiple of the "
-                        + type + " block size " + type.blockSize, typeAt);
-            }
+            if (type == null) throw new GgufFormatException("tensor " + shown(name) + ": unknown or unsupported tensor type " + typeId, typeAt);
+            long bytes = byteSize(name, type, dims, dimsAt);
             long offsetAt = r.pos;
             long offset = r.i64("tensor offset");
             if (offset < 0 || offset % align != 0) {
-                throw new GgufFormatException("tensor '" + name + "': data offset " + offset + " is not a multiple of the alignment " + align, offsetAt);
-            }
-            long bytes;
-            try {
-                bytes = Math.multiplyExact(dims[0] / type.blockSize, (long) type.typeSize);
-                bytes = Math.multiplyExact(bytes, elements / Math.max(1, dims[0]));
-                if (dims[0] == 0) bytes = 0;
-            } catch (ArithmeticException e) {
-                throw new GgufFormatException("tensor '" + name + "': byte size overflows", typeAt);
+                throw new GgufFormatException("tensor " + shown(name) + ": data offset " + Long.toUnsignedString(offset)
+                        + " is not a multiple of the alignment " + align, offsetAt);
             }
             Info info = new Info(name, type, dims, offset, bytes, at);
             infos.add(info);
@@ -145,13 +151,13 @@ public final class GgufFile implements AutoCloseable {
         long prevEnd = 0;
         String prevName = null;
         for (Info info : byOffset) {
-            long start = dataStart + info.offset;
-            if (start < dataStart || start > fileSize || info.bytes > fileSize - start) {
-                throw new GgufFormatException("tensor '" + info.name + "': data [" + start + ", " + (start + info.bytes)
-                        + ") lies outside the file of " + fileSize + " bytes (truncated?)", info.at);
+            if (info.offset > fileSize - dataStart || info.bytes > fileSize - dataStart - info.offset) {
+                throw new GgufFormatException("tensor " + shown(info.name) + ": its " + info.bytes + " bytes at data offset " + info.offset
+                        + " (data section starts at byte " + dataStart + ") run past the end of the " + fileSize
+                        + "-byte file (truncated?)", info.at);
             }
             if (info.offset < prevEnd && info.bytes > 0) {
-                throw new GgufFormatException("tensor '" + info.name + "' overlaps tensor '" + prevName + "'", info.at);
+                throw new GgufFormatException("tensor " + shown(info.name) + " overlaps tensor " + shown(prevName), info.at);
             }
             if (info.bytes > 0) {
                 prevEnd = info.offset + info.bytes;
@@ -170,16 +176,51 @@ public final class GgufFile implements AutoCloseable {
         this.tensorsByName = Collections.unmodifiableMap(byName);
     }
 
-    /** Memory-maps and parses a GGUF file. */
+    /**
+     * Bytes of a tensor: {@code (ne0 / block) * typeSize * ne1 * ne2 * ne3}. Rows longer than an int and any product
+     * that overflows a long are rejected, so {@link Tensor}'s own arithmetic on the shape cannot overflow.
+     */
+    private static long byteSize(String name, GgmlType type, long[] dims, long dimsAt) throws GgufFormatException {
+        if (dims[0] > Integer.MAX_VALUE) {
+            throw new GgufFormatException("tensor " + shown(name) + ": row length " + dims[0] + " exceeds " + Integer.MAX_VALUE, dimsAt);
+        }
+        if (dims[0] % type.blockSize != 0) {
+            throw new GgufFormatException("tensor " + shown(name) + ": row length " + dims[0] + " is not a multiple of the "
+                    + type + " block size " + type.blockSize, dimsAt);
+        }
+        try {
+            long rows = 1;
+            for (int d = 1; d < dims.length; d++) rows = Math.multiplyExact(rows, dims[d]);
+            Math.multiplyExact(dims[0], rows); // the element count must fit too
+            return Math.multiplyExact(dims[0] / type.blockSize * type.typeSize, rows);
+        } catch (ArithmeticException e) {
+            throw new GgufFormatException("tensor " + shown(name) + ": dimensions " + java.util.Arrays.toString(dims)
+                    + " overflow a 64-bit size", dimsAt);
+        }
+    }
+
+    /**
+     * Memory-maps and parses a GGUF file. Every failure is an {@link IOException} whose one-line message names the
+     * file: {@link NoSuchFileException}, {@link java.nio.file.AccessDeniedException}, or a
+     * {@link GgufFormatException} for a directory, an empty file or a malformed one.
+     */
     public static GgufFile open(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new GgufFormatException(path + ": is a directory, not a GGUF file", -1);
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            long size = ch.size();
+            if (size == 0) throw new GgufFormatException("empty file (0 bytes), not a GGUF file", -1);
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new GgufFile(path.toString(), arena, seg);
+        } catch (GgufFormatException e) {
+            arena.close();
+            throw e.inFile(path.toString());
         } catch (NoSuchFileException e) {
             arena.close();
             throw new NoSuchFileException(path.toString(), null, "no such file");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
@@ -192,6 +233,20 @@ public final class GgufFile implements AutoCloseable {
 
     public static GgufFile parse(byte[] bytes) throws GgufFormatException {
         return parse(MemorySegment.ofArray(bytes), "<memory>");
+    }
+
+    /**
+     * A key or tensor name as it appears in a message: quoted, control characters escaped and cut to 80 characters,
+     * because in a corrupted file it may be any bytes.
+     */
+    static String shown(String s) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < s.length() && sb.length() <= 80; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F) sb.append(String.format("\\x%02x", (int) c));
+            else sb.append(c);
+        }
+        return sb.length() > 80 ? sb.substring(0, 80) + "...' (" + s.length() + " chars)" : sb.append('\'').toString();
     }
 
     static long alignUp(long p, long a) {
@@ -240,7 +295,7 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor with this name; a clear exception if the file has none. */
     public Tensor tensor(String name) {
         Tensor t = tensorsByName.get(name);
-        if (t == null) throw new IllegalArgumentException(source + ": missing tensor '" + name + "'");
+        if (t == null) throw new IllegalArgumentException(source + ": missing tensor " + shown(name));
         return t;
     }
 
@@ -292,7 +347,7 @@ public final class GgufFile implements AutoCloseable {
 
     public int getInt(String key, int fallback) {
         long v = getLong(key, fallback);
-        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": '" + key + "' = " + v + " is out of range");
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": " + shown(key) + " = " + v + " is out of range");
         return (int) v;
     }
 
@@ -350,7 +405,7 @@ public final class GgufFile implements AutoCloseable {
         };
         int[] out = new int[longs.length];
         for (int i = 0; i < longs.length; i++) {
-            if (longs[i] < Integer.MIN_VALUE || longs[i] > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": '" + key + "' holds out-of-range value " + longs[i]);
+            if (longs[i] < Integer.MIN_VALUE || longs[i] > Integer.MAX_VALUE) throw new IllegalArgumentException(source + ": " + shown(key) + " holds out-of-range value " + longs[i]);
             out[i] = (int) longs[i];
         }
         return out;
@@ -374,11 +429,11 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private IllegalArgumentException missing(String key) {
-        return new IllegalArgumentException(source + ": missing metadata key '" + key + "'");
+        return new IllegalArgumentException(source + ": missing metadata key " + shown(key));
     }
 
     private IllegalArgumentException wrongType(String key, GgufValue v, String expected) {
-        return new IllegalArgumentException(source + ": metadata '" + key + "' should be " + expected + ", file has " + v.summary());
+        return new IllegalArgumentException(source + ": metadata " + shown(key) + " should be " + expected + ", file has " + v.summary());
     }
 
     @Override
@@ -396,17 +451,29 @@ public final class GgufFile implements AutoCloseable {
 
         final MemorySegment seg;
         final long size;
+        /** Header reads stop here: the file size, or {@link #MAX_HEADER_BYTES} for a bigger file. */
+        final long limit;
+        final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         long pos;
 
         Reader(MemorySegment seg) {
             this.seg = seg;
             this.size = seg.byteSize();
+            this.limit = Math.min(size, MAX_HEADER_BYTES);
         }
 
         void need(long n, String what) throws GgufFormatException {
             if (n < 0 || n > size - pos) {
                 throw new GgufFormatException("file ends inside " + what + " (needs " + n + " bytes, " + (size - pos) + " left; truncated?)", pos);
             }
+            if (n > limit - pos) throw beyondHeaderLimit(what, pos);
+        }
+
+        static GgufFormatException beyondHeaderLimit(String what, long at) {
+            return new GgufFormatException(what + " would extend the metadata and tensor infos past the "
+                    + (MAX_HEADER_BYTES >> 20) + " MiB qwen4j accepts", at);
         }
 
         long u32(String what) throws GgufFormatException {
@@ -430,22 +497,24 @@ public final class GgufFile implements AutoCloseable {
             if (n < 0 || (minBytesEach > 0 && n > (size - pos) / minBytesEach)) {
                 throw new GgufFormatException(what + " " + Long.toUnsignedString(n) + " is impossible for a file of " + size + " bytes", at);
             }
+            if (minBytesEach > 0 && n > (limit - pos) / minBytesEach) throw beyondHeaderLimit(what + " " + n, at);
             return n;
         }
 
         String string(String what) throws GgufFormatException {
             long at = pos;
             long len = i64(what + " length");
-            if (len < 0 || len > MAX_STRING_BYTES || len > size - pos) {
-                throw new GgufFormatException(what + ": string length " + Long.toUnsignedString(len) + " runs past the end of the file", at);
+            if (len < 0 || len > size - pos) {
+                throw new GgufFormatException(what + ": string length " + Long.toUnsignedString(len) + " runs past the end of the file (truncated?)", at);
             }
+            if (len > MAX_STRING_BYTES) {
+                throw new GgufFormatException(what + ": string length " + len + " exceeds the " + MAX_STRING_BYTES + "-byte limit", at);
+            }
+            if (len > limit - pos) throw beyondHeaderLimit(what, at);
             byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
             pos += len;
             try {
-                return StandardCharsets.UTF_8.newDecoder()
-                        .onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT)
-                        .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+                return utf8.reset().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
             } catch (CharacterCodingException e) {
                 // Real vocabularies hold byte-level pieces that are valid UTF-8; anything else is kept, not fatal.
                 return new String(bytes, StandardCharsets.UTF_8);
@@ -455,18 +524,21 @@ public final class GgufFile implements AutoCloseable {
         GgufValue value(String key, GgufValueType type) throws GgufFormatException {
             if (type == GgufValueType.ARRAY) {
                 long typeAt = pos;
-                GgufValueType et = GgufValueType.fromId(u32("array element type"));
-                if (et == null) throw new GgufFormatException("metadata '" + key + "': unknown array element type", typeAt);
-                if (et == GgufValueType.ARRAY) throw new GgufFormatException("metadata '" + key + "': nested arrays are not supported", typeAt);
-                long n = count("metadata '" + key + "' array length", et.minSize());
-                if (n > Integer.MAX_VALUE - 8) throw new GgufFormatException("metadata '" + key + "': array too long", typeAt + 4);
+                long typeId = u32("array element type");
+                GgufValueType et = GgufValueType.fromId(typeId);
+                if (et == null) throw new GgufFormatException("metadata " + shown(key) + ": unknown array element type " + typeId, typeAt);
+                if (et == GgufValueType.ARRAY) throw new GgufFormatException("metadata " + shown(key) + ": nested arrays are not supported", typeAt);
+                long n = count("metadata " + shown(key) + " array length", et.minSize());
+                if (n > MAX_ARRAY_LENGTH) {
+                    throw new GgufFormatException("metadata " + shown(key) + ": array length " + n + " exceeds the limit of " + MAX_ARRAY_LENGTH, typeAt + 4);
+                }
                 return GgufValue.array(et, array(key, et, (int) n));
             }
             return GgufValue.of(type, scalar(key, type));
         }
 
         Object scalar(String key, GgufValueType type) throws GgufFormatException {
-            String what = "metadata '" + key + "'";
+            String what = "metadata " + shown(key);
             if (type == GgufValueType.STRING) return string(what);
             need(type.size, what);
             long at = pos;
@@ -492,11 +564,12 @@ public final class GgufFile implements AutoCloseable {
         }
 
         Object array(String key, GgufValueType et, int n) throws GgufFormatException {
-            String what = "metadata '" + key + "' array";
+            String what = "metadata " + shown(key) + " array";
             if (et == GgufValueType.STRING) {
-                String[] a = new String[n];
-                for (int i = 0; i < n; i++) a[i] = string(what);
-                return a;
+                // Grown as read: the count was only checked against the bytes left, at 8 per string.
+                List<String> a = new ArrayList<>(Math.min(n, 1 << 16));
+                for (int i = 0; i < n; i++) a.add(string(what));
+                return a.toArray(new String[0]);
             }
             need((long) n * et.size, what);
             MemorySegment s = seg.asSlice(pos, (long) n * et.size);

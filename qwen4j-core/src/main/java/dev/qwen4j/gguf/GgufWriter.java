@@ -1,6 +1,7 @@
 package dev.qwen4j.gguf;
 
 import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.Tensor;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -38,11 +39,24 @@ public final class GgufWriter {
     private final Map<String, PendingTensor> tensorNames = new LinkedHashMap<>();
     private int alignment = GgufFile.DEFAULT_ALIGNMENT;
 
+    /**
+     * A writer holding a parsed file's metadata (in file order, including {@code general.alignment}) and its tensors
+     * as views of the file's bytes, so {@code copyOf(f).write(p)} re-creates {@code f}. The file must stay open
+     * until the copy is written.
+     */
+    public static GgufWriter copyOf(GgufFile file) {
+        GgufWriter w = new GgufWriter();
+        file.metadata().forEach(w::put);
+        for (Tensor t : file.tensors()) w.addTensor(t.name(), t.type(), t.shape(), t.data());
+        return w;
+    }
+
     public GgufWriter put(String key, GgufValue value) {
+        if (key.isEmpty()) throw new IllegalArgumentException("metadata keys must not be empty");
         if (key.equals("general.alignment")) {
-            long a = ((Number) value.value()).longValue();
-            if (value.type() != GgufValueType.UINT32 || a <= 0 || Long.bitCount(a) != 1) {
-                throw new IllegalArgumentException("general.alignment must be a uint32 power of two");
+            long a = value.value() instanceof Number n ? n.longValue() : 0;
+            if (value.type() != GgufValueType.UINT32 || Long.bitCount(a) != 1 || a > 1 << 30) {
+                throw new IllegalArgumentException("general.alignment must be a uint32 power of two up to 2^30, got " + value.summary());
             }
             alignment = (int) a;
         }

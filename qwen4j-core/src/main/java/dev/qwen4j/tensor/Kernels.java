@@ -1,88 +1,134 @@
 package dev.qwen4j.tensor;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import dev.qwen4j.tensor.quant.Activations;
+import dev.qwen4j.tensor.quant.RowCodec;
 
 /**
  * The one door models use to compute with weights: "multiply this tensor", "fetch this row".
- * Models never look inside a quantization block (STYLE.md). Which implementation runs (portable Java or Vector
- * API) and how many threads it uses is decided here, once.
+ * Models never look inside a quantization block (STYLE.md). Which implementation runs and how many threads it
+ * uses is decided here, once:
+ * <ul>
+ *   <li>{@code -Dqwen4j.kernels=portable} forces the plain-Java kernels, {@code =vector} the Vector API ones;
+ *       by default the Vector API kernels run when the {@code jdk.incubator.vector} module is present.</li>
+ *   <li>Products are split over output rows on a fixed pool of threads kept hot between calls.</li>
+ * </ul>
+ * Activations are converted as llama.cpp's CPU backend does (QWEN_SPEC.md §11.7): once per call, then every row
+ * is an integer (quantized types) or F16/BF16-rounded (half types) dot product.
  *
- * <p>PLACEHOLDER: a plain single-threaded implementation for F32/F16/BF16/Q8_0 so that model work can start;
- * the kernels work (issue 2) replaces the internals behind this same API.
+ * <p>One caller at a time: concurrent calls on one instance are serialized.
  */
 public final class Kernels implements AutoCloseable {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private final int threads;
+    /** Which kernels to use. */
+    public enum Implementation { AUTO, PORTABLE, VECTOR }
 
-    private Kernels(int threads) {
-        this.threads = threads;
+    private static final String VECTOR_CLASS = "dev.qwen4j.tensor.vector.VectorMatmul";
+    /** Rows per chunk handed to a thread are a multiple of this (vector kernels tile rows in fours). */
+    private static final int ROW_GRAIN = 16;
+
+    private final MatmulKernel kernel;
+    private final WorkerPool pool;
+    private final Activations activations = new Activations();
+
+    private Kernels(MatmulKernel kernel, int threads) {
+        this.kernel = kernel;
+        long spinMicros = Long.getLong("qwen4j.kernels.spinMicros", 500);
+        this.pool = new WorkerPool(threads, spinMicros * 1000);
     }
 
-    /** Kernels using {@code threads} worker threads (0 = one per available core). */
+    /** Kernels using {@code threads} threads in all (0 = one per available core), implementation per system property. */
     public static Kernels create(int threads) {
-        return new Kernels(threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads);
+        String prop = System.getProperty("qwen4j.kernels", "auto");
+        Implementation impl = switch (prop) {
+            case "portable" -> Implementation.PORTABLE;
+            case "vector" -> Implementation.VECTOR;
+            case "auto", "" -> Implementation.AUTO;
+            default -> throw new IllegalArgumentException("qwen4j.kernels must be auto, portable or vector, not " + prop);
+        };
+        return create(threads, impl);
+    }
+
+    public static Kernels create(int threads, Implementation impl) {
+        int n = threads <= 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        MatmulKernel kernel = switch (impl) {
+            case PORTABLE -> new PortableMatmul();
+            case VECTOR -> loadVector(true);
+            case AUTO -> {
+                MatmulKernel v = loadVector(false);
+                yield v != null ? v : new PortableMatmul();
+            }
+        };
+        return new Kernels(kernel, n);
+    }
+
+    /** The Vector API kernels, loaded by name so that nothing here links against jdk.incubator.vector. */
+    private static MatmulKernel loadVector(boolean required) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            if (required) {
+                throw new IllegalStateException("qwen4j.kernels=vector needs the Vector API: run java with"
+                        + " --add-modules jdk.incubator.vector");
+            }
+            return null;
+        }
+        try {
+            return (MatmulKernel) Class.forName(VECTOR_CLASS).getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            if (required) throw new IllegalStateException("cannot load the Vector API kernels: " + e, e);
+            return null;
+        }
     }
 
     public int threads() {
-        return threads;
+        return pool.threads();
+    }
+
+    /** "portable" or "vector-512" (the SIMD width), for logs and benchmarks. */
+    public String implementation() {
+        return kernel.name();
     }
 
     /** {@code out[r] = Σ_c W[r][c]·x[c]} for every row r of {@code w} ({@code x.length ≥ w.rowLength()}). */
     public void matvec(Tensor w, float[] x, float[] out) {
-        int n = w.rowLength();
-        float[] row = new float[n];
-        for (long r = 0; r < w.rows(); r++) {
-            dequantizeRow(w, r, row, 0);
-            float s = 0;
-            for (int c = 0; c < n; c++) s += row[c] * x[c];
-            out[(int) r] = s;
-        }
+        matmul(w, x, 1, out);
     }
 
     /**
      * Batched product for {@code batch} input vectors stored one after another in {@code x} (each
      * {@code w.rowLength()} long): {@code out[b·rows + r] = Σ_c W[r][c]·x[b·in + c]}.
      */
-    public void matmul(Tensor w, float[] x, int batch, float[] out) {
+    public synchronized void matmul(Tensor w, float[] x, int batch, float[] out) {
         int n = w.rowLength();
         int rows = Math.toIntExact(w.rows());
-        float[] row = new float[n];
-        for (int r = 0; r < rows; r++) {
-            dequantizeRow(w, r, row, 0);
-            for (int b = 0; b < batch; b++) {
-                float s = 0;
-                for (int c = 0; c < n; c++) s += row[c] * x[b * n + c];
-                out[b * rows + r] = s;
-            }
+        if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+        if (x.length < (long) n * batch) {
+            throw new IllegalArgumentException("tensor " + w.name() + ": input holds " + x.length + " values, needs "
+                    + batch + "x" + n);
         }
+        if (out.length < (long) rows * batch) {
+            throw new IllegalArgumentException("tensor " + w.name() + ": output holds " + out.length + " values, needs "
+                    + batch + "x" + rows);
+        }
+        activations.prepare(Activations.kindFor(w.type()), x, n, batch);
+        pool.run(rows, ROW_GRAIN, (from, to) -> kernel.multiply(w, activations, out, from, to));
+    }
+
+    /** Work on an index range {@code [from, to)}. */
+    @FunctionalInterface
+    public interface RangeTask {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code task} over {@code [0, count)} on the kernel threads (attention heads, etc.), in chunks that are
+     * multiples of {@code grain}; returns when all are done. The task must not call back into this instance.
+     */
+    public synchronized void parallelFor(int count, int grain, RangeTask task) {
+        pool.run(count, Math.max(1, grain), task);
     }
 
     /** Row {@code row} of {@code w} as floats into {@code dst[dstOffset ..]} (e.g. an embedding lookup). */
     public void dequantizeRow(Tensor w, long row, float[] dst, int dstOffset) {
-        int n = w.rowLength();
-        MemorySegment seg = w.data();
-        long base = row * w.rowBytes();
-        switch (w.type()) {
-            case F32 -> MemorySegment.copy(seg, F32, base, dst, dstOffset, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.float16ToFloat(seg.get(I16, base + 2L * i));
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) dst[dstOffset + i] = Float.intBitsToFloat((seg.get(I16, base + 2L * i) & 0xFFFF) << 16);
-            }
-            case Q8_0 -> {
-                for (int b = 0; b < n / 32; b++) {
-                    long blk = base + 34L * b;
-                    float d = Float.float16ToFloat(seg.get(I16, blk));
-                    for (int i = 0; i < 32; i++) dst[dstOffset + 32 * b + i] = seg.get(ValueLayout.JAVA_BYTE, blk + 2 + i) * d;
-                }
-            }
-            default -> throw new UnsupportedOperationException("tensor " + w.name() + ": type " + w.type() + " not supported yet");
-        }
+        RowCodec.dequantize(w.type(), w.data(), row * w.rowBytes(), dst, dstOffset, w.rowLength());
     }
 
     /** The whole tensor as floats (small tensors: norms, biases, convolution weights). */
@@ -95,5 +141,6 @@ public final class Kernels implements AutoCloseable {
 
     @Override
     public void close() {
+        pool.close();
     }
 }

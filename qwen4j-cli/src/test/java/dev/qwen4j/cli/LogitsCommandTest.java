@@ -1,0 +1,103 @@
+package dev.qwen4j.cli;
+
+import dev.qwen4j.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LogitsCommandTest {
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int exit = Main.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private static final Pattern PAIR = Pattern.compile("\\[(\\d+),\\s*(-?[0-9.Ee-]+)]");
+
+    @Test
+    void printsTheTopLogitsOfEveryPositionLikeLlamaCpp() throws Exception {
+        List<String> ref = Files.readAllLines(Fixtures.refs("qwen3-micro-F32.exact.top.jsonl"));
+        String model = Fixtures.model("qwen3-micro-F32.gguf").toString();
+        Run r = run("logits", "--model", model, "--tokens", "2023,872,198,716,186", "--top", "5", "--threads", "1");
+        assertEquals(0, r.exit(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(5, lines.length);
+        for (int pos = 0; pos < 5; pos++) {
+            assertTrue(lines[pos].startsWith("{\"pos\":" + pos + ",\"token\":" + new int[]{2023, 872, 198, 716, 186}[pos] + ",\"top\":[["), lines[pos]);
+            int[] ours = ids(lines[pos]);
+            assertEquals(5, ours.length);
+            assertArrayEquals(java.util.Arrays.copyOf(ids(ref.get(pos)), 5), ours, "position " + pos);
+            Matcher m = PAIR.matcher(lines[pos]);
+            float previous = Float.POSITIVE_INFINITY;
+            while (m.find()) {
+                float logit = Float.parseFloat(m.group(2));
+                assertTrue(logit <= previous, "descending");
+                previous = logit;
+            }
+        }
+    }
+
+    @Test
+    void allAddsEveryLogit() {
+        Run r = run("logits", "--model", Fixtures.model("qwen2-micro-F32.gguf").toString(), "--tokens", "1,2", "--top", "3", "--all");
+        assertEquals(0, r.exit(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(2, lines.length);
+        String logits = lines[1].substring(lines[1].indexOf("\"logits\":[") + 10, lines[1].length() - 2);
+        assertEquals(2048, logits.split(",").length);
+    }
+
+    @Test
+    void badInputGivesOneLineErrors() {
+        String model = Fixtures.model("qwen3-micro-F32.gguf").toString();
+        Run outOfVocab = run("logits", "--model", model, "--tokens", "1,5000");
+        assertEquals(1, outOfVocab.exit());
+        assertTrue(outOfVocab.err().startsWith("qwen4j: token id 5000 is outside the vocabulary"), outOfVocab.err());
+        assertEquals(1, outOfVocab.err().strip().lines().count());
+
+        Run notNumeric = run("logits", "--model", model, "--tokens", "1,abc");
+        assertEquals(1, notNumeric.exit());
+        assertEquals("qwen4j: --tokens: 'abc' is not a token id (expected comma-separated integers)", notNumeric.err().strip());
+
+        Run missing = run("logits", "--model", "/no/such/model.gguf", "--tokens", "1");
+        assertEquals(1, missing.exit());
+        assertEquals("qwen4j: no such file: /no/such/model.gguf", missing.err().strip());
+        assertTrue(missing.out().isEmpty());
+    }
+
+    @Test
+    void topKBreaksTiesTowardsTheLowerId() {
+        float[] logits = {0.5f, 2f, 2f, -1f, 3f, 2f};
+        assertArrayEquals(new int[]{4, 1, 2, 5}, LogitsCommand.topK(logits, 0, 6, 4));
+        assertArrayEquals(new int[]{4, 1, 2, 5, 0, 3}, LogitsCommand.topK(logits, 0, 6, 6));
+        assertArrayEquals(new int[]{}, LogitsCommand.topK(logits, 0, 6, 0));
+    }
+
+    private static int[] ids(String jsonLine) {
+        String top = jsonLine.substring(jsonLine.indexOf("\"top\":"));
+        int end = top.indexOf("]]");
+        Matcher m = PAIR.matcher(top.substring(0, end + 2));
+        return m.results().mapToInt(x -> Integer.parseInt(x.group(1))).toArray();
+    }
+}

@@ -1,0 +1,197 @@
+package dev.qwen4j.model;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The state of one sequence: a KV cache per attention layer, a conv + recurrent state per Gated DeltaNet layer,
+ * and the scratch buffers of a forward pass. A checkpoint copies only the recurrent part: the KV caches are
+ * append-only, so entries before a checkpoint's position stay valid.
+ */
+final class DecoderState implements ModelState {
+    private static final int MAGIC = 0x51344A53; // "Q4JS"
+    private static final int FORMAT_VERSION = 1;
+
+    final Decoder model;
+    final Activations activations;
+    private final KvCache[] caches;
+    private final GatedDeltaNet.State[] deltaNets;
+    private final int capacity;
+    private int position;
+
+    DecoderState(Decoder model, Decoder.StateLayout layout, int capacity) {
+        this.model = model;
+        this.capacity = capacity;
+        this.caches = new KvCache[layout.attentionLayers()];
+        for (int i = 0; i < caches.length; i++) caches[i] = new KvCache(layout.kvDim(), capacity);
+        this.deltaNets = new GatedDeltaNet.State[layout.deltaNetLayers()];
+        for (int i = 0; i < deltaNets.length; i++) deltaNets[i] = new GatedDeltaNet.State(layout.deltaNet());
+        this.activations = new Activations(layout.sizes(), Math.min(Decoder.CHUNK, capacity), capacity);
+    }
+
+    KvCache kvCache(int slot) {
+        return caches[slot];
+    }
+
+    GatedDeltaNet.State deltaNet(int slot) {
+        return deltaNets[slot];
+    }
+
+    void advance(int n) {
+        position += n;
+    }
+
+    @Override
+    public int position() {
+        return position;
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    private record Snapshot(DecoderState owner, int position, float[][] conv, float[][] recurrent) implements Checkpoint {
+        @Override
+        public long byteSize() {
+            long n = 0;
+            for (float[] a : conv) n += 4L * a.length;
+            for (float[] a : recurrent) n += 4L * a.length;
+            return n;
+        }
+    }
+
+    @Override
+    public Checkpoint checkpoint() {
+        float[][] conv = new float[deltaNets.length][];
+        float[][] recurrent = new float[deltaNets.length][];
+        for (int i = 0; i < deltaNets.length; i++) {
+            conv[i] = deltaNets[i].conv.clone();
+            recurrent[i] = deltaNets[i].recurrent.clone();
+        }
+        return new Snapshot(this, position, conv, recurrent);
+    }
+
+    @Override
+    public void restore(Checkpoint checkpoint) {
+        if (!(checkpoint instanceof Snapshot s) || s.owner != this) {
+            throw new IllegalArgumentException("this checkpoint was not taken on this state");
+        }
+        for (int i = 0; i < deltaNets.length; i++) {
+            System.arraycopy(s.conv[i], 0, deltaNets[i].conv, 0, s.conv[i].length);
+            System.arraycopy(s.recurrent[i], 0, deltaNets[i].recurrent, 0, s.recurrent[i].length);
+        }
+        position = s.position;
+    }
+
+    @Override
+    public boolean canTruncate() {
+        return deltaNets.length == 0;
+    }
+
+    @Override
+    public void truncate(int newPosition) {
+        if (!canTruncate()) {
+            throw new UnsupportedOperationException("recurrent (Gated DeltaNet) state cannot be rewound without a checkpoint");
+        }
+        if (newPosition < 0 || newPosition > position) {
+            throw new IllegalArgumentException("cannot truncate to " + newPosition + ": state holds " + position + " positions");
+        }
+        position = newPosition;
+    }
+
+    @Override
+    public void reset() {
+        position = 0;
+        for (GatedDeltaNet.State d : deltaNets) d.clear();
+    }
+
+    @Override
+    public long byteSize() {
+        long n = activations.byteSize();
+        for (KvCache c : caches) n += c.byteSize();
+        for (GatedDeltaNet.State d : deltaNets) n += 4L * (d.conv.length + d.recurrent.length);
+        return n;
+    }
+
+    @Override
+    public void writeTo(DataOutput out) throws IOException {
+        out.writeInt(MAGIC);
+        out.writeInt(FORMAT_VERSION);
+        out.writeUTF(model.architecture());
+        out.writeInt(caches.length);
+        out.writeInt(deltaNets.length);
+        out.writeInt(position);
+        for (KvCache c : caches) {
+            out.writeInt(c.kvDim());
+            writeFloats(out, c.keys(), position * c.kvDim());
+            writeFloats(out, c.values(), position * c.kvDim());
+        }
+        for (GatedDeltaNet.State d : deltaNets) {
+            out.writeInt(d.conv.length);
+            writeFloats(out, d.conv, d.conv.length);
+            out.writeInt(d.recurrent.length);
+            writeFloats(out, d.recurrent, d.recurrent.length);
+        }
+    }
+
+    @Override
+    public void readFrom(DataInput in) throws IOException {
+        if (in.readInt() != MAGIC) throw new IOException("not a saved qwen4j model state");
+        int version = in.readInt();
+        if (version != FORMAT_VERSION) throw new IOException("saved state has format version " + version + ", expected " + FORMAT_VERSION);
+        String arch = in.readUTF();
+        expect(arch.equals(model.architecture()), "saved state is for a " + arch + " model, this model is " + model.architecture());
+        int nCaches = in.readInt();
+        int nDeltaNets = in.readInt();
+        expect(nCaches == caches.length && nDeltaNets == deltaNets.length, "saved state has " + nCaches + " attention and " + nDeltaNets
+                + " DeltaNet layers, this model has " + caches.length + " and " + deltaNets.length);
+        int pos = in.readInt();
+        expect(pos >= 0 && pos <= capacity, "saved state holds " + pos + " positions, this state's capacity is " + capacity);
+        reset();
+        for (KvCache c : caches) {
+            int kvDim = in.readInt();
+            expect(kvDim == c.kvDim(), "saved KV width " + kvDim + " does not match the model's " + c.kvDim());
+            c.ensure(pos);
+            readFloats(in, c.keys(), pos * kvDim);
+            readFloats(in, c.values(), pos * kvDim);
+        }
+        for (GatedDeltaNet.State d : deltaNets) {
+            expect(in.readInt() == d.conv.length, "saved conv state size does not match the model");
+            readFloats(in, d.conv, d.conv.length);
+            expect(in.readInt() == d.recurrent.length, "saved recurrent state size does not match the model");
+            readFloats(in, d.recurrent, d.recurrent.length);
+        }
+        position = pos;
+    }
+
+    private static void expect(boolean ok, String message) throws IOException {
+        if (!ok) throw new IOException(message);
+    }
+
+    private static void writeFloats(DataOutput out, float[] a, int n) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; ) {
+            buf.clear();
+            int m = Math.min(n - i, buf.capacity() / 4);
+            buf.asFloatBuffer().put(a, i, m);
+            out.write(buf.array(), 0, 4 * m);
+            i += m;
+        }
+    }
+
+    private static void readFloats(DataInput in, float[] a, int n) throws IOException {
+        byte[] bytes = new byte[1 << 16];
+        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; ) {
+            int m = Math.min(n - i, bytes.length / 4);
+            in.readFully(bytes, 0, 4 * m);
+            buf.clear();
+            buf.asFloatBuffer().get(a, i, m);
+            i += m;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.qwen4j.model;
+
+import dev.qwen4j.tensor.Kernels;
+import dev.qwen4j.tensor.Tensor;
+
+/** {@code y = W·x (+ b)} for a batch of tokens, rows one after another; the arithmetic is all in {@link Kernels}. */
+final class Linear {
+    private Linear() {
+    }
+
+    /** out[t·rows ..] = W · x[t·in ..] for t in 0..tokens; a single token uses the mat-vec kernel (decode path). */
+    static void project(Kernels kernels, Tensor w, float[] x, int tokens, float[] out) {
+        if (tokens == 1) kernels.matvec(w, x, out);
+        else kernels.matmul(w, x, tokens, out);
+    }
+
+    static void addBias(float[] out, float[] bias, int tokens) {
+        int n = bias.length;
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < n; i++) out[t * n + i] += bias[i];
+        }
+    }
+
+    static void addInPlace(float[] h, float[] delta, int n) {
+        for (int i = 0; i < n; i++) h[i] += delta[i];
+    }
+}

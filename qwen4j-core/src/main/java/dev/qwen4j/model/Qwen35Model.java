@@ -1,0 +1,83 @@
+package dev.qwen4j.model;
+
+import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.tensor.Kernels;
+import dev.qwen4j.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Qwen3.5 dense hybrid (GGUF {@code qwen35}, QWEN_SPEC.md §4): three Gated DeltaNet layers, then one gated
+ * full-attention layer, repeated. Every norm in the GGUF already includes HF's +1 (except {@code ssm_norm}); MTP
+ * blocks appended after the main stack are not loaded.
+ */
+final class Qwen35Model {
+    private Qwen35Model() {
+    }
+
+    /**
+     * Gated attention (§4.4): q_proj yields per head [query | gate]; QK-norm, partial NEOX RoPE, causal GQA, then
+     * the output is multiplied by sigmoid(gate) before o_proj.
+     */
+    record GatedAttention(ModelConfig c, Rope rope, int cacheSlot, Tensor wqGate, Tensor wk, Tensor wv, float[] qNorm,
+                          float[] kNorm, Tensor wo) implements TokenMixer {
+        @Override
+        public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
+            Linear.project(kernels, wqGate, a.x, tokens, a.q);
+            Linear.project(kernels, wk, a.x, tokens, a.k);
+            Linear.project(kernels, wv, a.x, tokens, a.v);
+            int hd = c.headDim();
+            int qRow = 2 * c.heads() * hd;
+            RmsNorm.heads(a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
+            RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
+            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, qRow, 2 * hd);
+            int attnDim = c.heads() * hd;
+            for (int t = 0; t < tokens; t++) {
+                for (int h = 0; h < c.heads(); h++) {
+                    int gate = t * qRow + h * 2 * hd + hd;
+                    int o = t * attnDim + h * hd;
+                    for (int i = 0; i < hd; i++) a.attn[o + i] *= Activation.sigmoid(a.q[gate + i]);
+                }
+            }
+            Linear.project(kernels, wo, a.attn, tokens, a.y);
+        }
+    }
+
+    /** A Gated DeltaNet layer bound to its slot of the state. */
+    record LinearAttention(GatedDeltaNet block, int stateSlot) implements TokenMixer {
+        @Override
+        public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
+            block.forward(kernels, a, tokens, state.deltaNet(stateSlot));
+        }
+    }
+
+    static Decoder load(GgufFile gguf, ModelConfig c, DeltaNetConfig d, Kernels kernels) {
+        WeightReader w = new WeightReader(gguf, kernels);
+        Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
+        int h = c.hidden();
+        int attnDim = c.heads() * c.headDim();
+        List<DecoderLayer> layers = new ArrayList<>();
+        int attentionLayers = 0;
+        int deltaNetLayers = 0;
+        for (int l = 0; l < c.layers(); l++) {
+            String p = "blk." + l + ".";
+            TokenMixer mixer;
+            if (d.isFullAttention(l)) {
+                mixer = new GatedAttention(c, rope, attentionLayers++,
+                        w.matrix(p + "attn_q.weight", h, 2L * attnDim), w.matrix(p + "attn_k.weight", h, c.kvDim()),
+                        w.matrix(p + "attn_v.weight", h, c.kvDim()),
+                        w.vector(p + "attn_q_norm.weight", c.headDim()), w.vector(p + "attn_k_norm.weight", c.headDim()),
+                        w.matrix(p + "attn_output.weight", attnDim, h));
+            } else {
+                mixer = new LinearAttention(GatedDeltaNet.read(w, p, d, h, c.rmsEps()), deltaNetLayers++);
+            }
+            layers.add(new DecoderLayer(w.vector(p + "attn_norm.weight", h), mixer, w.vector(p + "post_attention_norm.weight", h),
+                    FeedForward.read(w, p, h, c.ffn())));
+        }
+        Activations.Sizes sizes = new Activations.Sizes(h, 2 * attnDim, c.kvDim(), attnDim, c.ropeDims() / 2, c.ffn(),
+                d.convDim(), d.valueDim(), d.valueHeads(), d.valueHeadDim());
+        return Models.assemble(gguf, c, kernels, w, layers,
+                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes));
+    }
+}

@@ -1,0 +1,36 @@
+package dev.qwen4j.model;
+
+/** RMSNorm (QWEN_SPEC.md §2.1): {@code y = x / sqrt(mean(x²) + eps) · w}, computed in fp32. */
+final class RmsNorm {
+    private RmsNorm() {
+    }
+
+    /** Normalises {@code n} values at {@code x[xOff..]} into {@code out[outOff..]} (may be the same place). */
+    static void apply(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        float scale = inverseRms(x, xOff, n, eps);
+        for (int i = 0; i < n; i++) out[outOff + i] = x[xOff + i] * scale * weight[i];
+    }
+
+    /** Each of {@code rows} consecutive vectors of length {@code weight.length}. */
+    static void rows(float[] x, float[] weight, float eps, float[] out, int rows) {
+        int n = weight.length;
+        for (int r = 0; r < rows; r++) apply(x, r * n, weight, eps, out, r * n, n);
+    }
+
+    /** Per-head norm (QK-norm): {@code count} heads of {@code weight.length} values, {@code stride} apart. */
+    static void heads(float[] x, int off, int count, int stride, float[] weight, float eps) {
+        for (int h = 0; h < count; h++) apply(x, off + h * stride, weight, eps, x, off + h * stride, weight.length);
+    }
+
+    /** The gated variant of the Gated DeltaNet output (§2.1): {@code RMSNorm(x; w) · silu(z)}, written into z. */
+    static void gated(float[] x, int xOff, float[] weight, float eps, float[] z, int zOff, int n) {
+        float scale = inverseRms(x, xOff, n, eps);
+        for (int i = 0; i < n; i++) z[zOff + i] = x[xOff + i] * scale * weight[i] * Activation.silu(z[zOff + i]);
+    }
+
+    private static float inverseRms(float[] x, int off, int n, float eps) {
+        float ss = 0;
+        for (int i = 0; i < n; i++) ss += x[off + i] * x[off + i];
+        return (float) (1.0 / Math.sqrt(ss / n + eps));
+    }
+}

@@ -1,0 +1,147 @@
+package dev.qwen4j.tensor.quant;
+
+import dev.qwen4j.tensor.GgmlType;
+
+/**
+ * Activations converted the way llama.cpp's CPU backend converts them before a weight product (QWEN_SPEC.md
+ * §11.7, fixtures README "emul"): rounded to F16/BF16 for F16/BF16 weights, quantized to Q8_0 (or Q8_1) blocks
+ * of 32 for the legacy formats, to Q8_K blocks of 256 for K-quants. Converted once per product call, then read
+ * by every row. Buffers are reused between calls; one instance serves one caller at a time.
+ */
+public final class Activations {
+
+    /** How a weight type wants its activations (ggml's {@code vec_dot_type}). */
+    public enum Kind { F32, F16, BF16, Q8_0, Q8_1, Q8_K }
+
+    public static Kind kindFor(GgmlType weights) {
+        return switch (weights) {
+            case F16 -> Kind.F16;
+            case BF16 -> Kind.BF16;
+            case Q8_0, Q4_0, Q5_0, IQ4_NL -> Kind.Q8_0;
+            case Q4_1, Q5_1 -> Kind.Q8_1;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> Kind.Q8_K;
+            default -> Kind.F32;
+        };
+    }
+
+    public Kind kind;
+    /** Row length and number of vectors. */
+    public int n;
+    public int batch;
+    /** F32: the caller's array itself; F16/BF16: the rounded values. */
+    public float[] x;
+    /** Q8 kinds: the quants, {@code batch·n} of them, and the same values as floats (for SIMD kernels). */
+    public byte[] q = new byte[0];
+    public float[] qf = new float[0];
+    /** Q8 kinds: the scale of each block (32 or 256 elements). */
+    public float[] d = new float[0];
+    /** Q8_1: {@code f16(d·Σq)} per block, as float. */
+    public float[] s = new float[0];
+    /** Q8_0/Q8_1: Σq per block of 32. Q8_K: Σq per group of 16 (ggml's bsums). */
+    public int[] qsum = new int[0];
+    public int[] bsums = new int[0];
+    private float[] rounded = new float[0];
+
+    /** Converts {@code batch} vectors of length {@code n} stored one after another in {@code src}. */
+    public void prepare(Kind kind, float[] src, int n, int batch) {
+        this.kind = kind;
+        this.n = n;
+        this.batch = batch;
+        int total = n * batch;
+        switch (kind) {
+            case F32 -> x = src;
+            case F16, BF16 -> {
+                if (rounded.length < total) rounded = new float[total];
+                for (int i = 0; i < total; i++) {
+                    rounded[i] = kind == Kind.F16 ? Floats.roundToF16(src[i]) : Floats.roundToBf16(src[i]);
+                }
+                x = rounded;
+            }
+            case Q8_0, Q8_1 -> quantizeQ8(src, total, kind == Kind.Q8_1);
+            case Q8_K -> quantizeQ8K(src, total);
+        }
+    }
+
+    private void ensureQuants(int total, int blocks) {
+        if (q.length < total) {
+            q = new byte[total];
+            qf = new float[total];
+        }
+        if (d.length < blocks) {
+            d = new float[blocks];
+            s = new float[blocks];
+            qsum = new int[blocks];
+        }
+    }
+
+    /**
+     * Q8_0 as ggml does on AVX2: d = amax/127 stored as F16, q = round-half-even(x·(127/amax)) computed from the
+     * unrounded scale. Q8_1 adds s = f16(d·Σq) with the unrounded d.
+     */
+    private void quantizeQ8(float[] src, int total, boolean withSum) {
+        if (n % 32 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 32");
+        int blocks = total / 32;
+        ensureQuants(total, blocks);
+        for (int b = 0; b < blocks; b++) {
+            int base = 32 * b;
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(src[base + i]));
+            float dd = amax / 127f;
+            float id = amax != 0 ? 127f / amax : 0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                int v = (int) Math.rint(src[base + i] * id);
+                q[base + i] = (byte) v;
+                qf[base + i] = v;
+                sum += v;
+            }
+            d[b] = Float.float16ToFloat(Float.floatToFloat16(dd));
+            qsum[b] = sum;
+            if (withSum) s[b] = Float.float16ToFloat(Float.floatToFloat16(dd * sum));
+        }
+    }
+
+    /**
+     * Q8_K as ggml's reference: iscale = −127/x[argmax|x|] (first maximum), q = min(127, round-half-even(iscale·x)),
+     * d = 1/iscale kept as F32, plus the sum of every 16 quants.
+     */
+    private void quantizeQ8K(float[] src, int total) {
+        if (n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
+        int blocks = total / 256;
+        ensureQuants(total, blocks);
+        if (bsums.length < blocks * 16) bsums = new int[blocks * 16];
+        for (int b = 0; b < blocks; b++) {
+            int base = 256 * b;
+            float max = 0;
+            float amax = 0;
+            for (int i = 0; i < 256; i++) {
+                float ax = Math.abs(src[base + i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = src[base + i];
+                }
+            }
+            if (amax == 0) {
+                d[b] = 0;
+                for (int i = 0; i < 256; i++) {
+                    q[base + i] = 0;
+                    qf[base + i] = 0;
+                }
+                for (int g = 0; g < 16; g++) bsums[16 * b + g] = 0;
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int g = 0; g < 16; g++) {
+                int sum = 0;
+                for (int i = base + 16 * g; i < base + 16 * g + 16; i++) {
+                    int v = Math.min(127, (int) Math.rint(iscale * src[i]));
+                    q[i] = (byte) v;
+                    qf[i] = v;
+                    sum += v;
+                }
+                bsums[16 * b + g] = sum;
+            }
+            d[b] = 1 / iscale;
+        }
+    }
+}

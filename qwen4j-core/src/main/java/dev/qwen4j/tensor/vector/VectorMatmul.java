@@ -1,0 +1,605 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.MatmulKernel;
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import dev.qwen4j.tensor.quant.IQ4_NL;
+import dev.qwen4j.tensor.quant.IQ4_XS;
+import dev.qwen4j.tensor.quant.Q2_K;
+import dev.qwen4j.tensor.quant.Q3_K;
+import dev.qwen4j.tensor.quant.Q4_1;
+import dev.qwen4j.tensor.quant.Q4_K;
+import dev.qwen4j.tensor.quant.Q5_1;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Weight products with the Vector API. Quantized weights are unpacked to small integers in float lanes and
+ * multiplied with the activation quants (also held as floats): every per-block lane sum is an integer below 2^24,
+ * so it is exact, the same integer dot product the portable kernels compute; only the fp32 accumulation of
+ * scaled block sums differs in order.
+ *
+ * <p>Each row is read once per call: for a batch, tiles of 4 vectors share every unpacked weight vector
+ * (register tiling over tokens), with rows as the outer loop so a row stays in L1 across tiles.
+ * Lane count {@code L} is the preferred float width (16 with AVX-512, 8 with AVX2), or 8/16 chosen by
+ * {@code -Dqwen4j.vector.bits=256|512}.
+ */
+public final class VectorMatmul implements MatmulKernel {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    static final VectorSpecies<Float> FS = floatSpecies();
+    static final int L = FS.length();
+    private static final VectorShape NARROW8 = VectorShape.forBitSize(L * 8);
+    static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, NARROW8);
+    static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final int TILE = 4;
+
+    private static VectorSpecies<Float> floatSpecies() {
+        String bits = System.getProperty("qwen4j.vector.bits", "");
+        VectorSpecies<Float> s = switch (bits) {
+            case "256" -> FloatVector.SPECIES_256;
+            case "512" -> FloatVector.SPECIES_512;
+            default -> FloatVector.SPECIES_PREFERRED;
+        };
+        if (s.length() < 8) throw new UnsupportedOperationException("SIMD registers narrower than 256 bits");
+        return s;
+    }
+
+    public VectorMatmul() {
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + FS.vectorBitSize();
+    }
+
+    @Override
+    public void multiply(Tensor w, Activations a, float[] out, int rowFrom, int rowTo) {
+        int rows = Math.toIntExact(w.rows());
+        long rowBytes = w.rowBytes();
+        MemorySegment seg = w.data();
+        int n = a.n;
+        GgmlType type = w.type();
+        int blocks = n / type.blockSize;
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = r * rowBytes;
+            for (int b0 = 0; b0 < a.batch; b0 += TILE) {
+                int t = Math.min(TILE, a.batch - b0);
+                if (t == 1 || !tiled(type)) {
+                    for (int b = b0; b < b0 + t; b++) out[b * rows + r] = dot1(type, seg, off, n, blocks, a, b);
+                } else {
+                    dot4(type, seg, off, n, blocks, a, b0, t, out, rows, r);
+                }
+            }
+        }
+    }
+
+    private static boolean tiled(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    private static float dot1(GgmlType type, MemorySegment seg, long off, int n, int blocks, Activations a, int b) {
+        return switch (type) {
+            case F32 -> f32(seg, off, n, a.x, b * n);
+            case F16 -> f16(seg, off, n, a.x, b * n);
+            case BF16 -> bf16(seg, off, n, a.x, b * n);
+            case Q8_0 -> q8_0(seg, off, blocks, a, b * blocks);
+            case Q4_0 -> q4_0(seg, off, blocks, a, b * blocks);
+            case Q5_0 -> q5_0(seg, off, blocks, a, b * blocks);
+            case Q4_K -> q4_K(seg, off, blocks, a, b * blocks);
+            case Q5_K -> q5_K(seg, off, blocks, a, b * blocks);
+            case Q6_K -> q6_K(seg, off, blocks, a, b * blocks);
+            // Rarer formats: the portable integer dot (same result, scalar speed).
+            case Q4_1 -> Q4_1.dot(seg, off, blocks, a, b * blocks);
+            case Q5_1 -> Q5_1.dot(seg, off, blocks, a, b * blocks);
+            case IQ4_NL -> IQ4_NL.dot(seg, off, blocks, a, b * blocks);
+            case IQ4_XS -> IQ4_XS.dot(seg, off, blocks, a, b * blocks);
+            case Q2_K -> Q2_K.dot(seg, off, blocks, a, b * blocks);
+            case Q3_K -> Q3_K.dot(seg, off, blocks, a, b * blocks);
+            default -> throw new UnsupportedOperationException("no kernel for " + type);
+        };
+    }
+
+    private static void dot4(GgmlType type, MemorySegment seg, long off, int n, int blocks, Activations a, int b0, int t,
+                             float[] out, int rows, int r) {
+        // Tiles shorter than 4 repeat their last vector; the repeated results are not stored.
+        int b1 = b0 + Math.min(1, t - 1);
+        int b2 = b0 + Math.min(2, t - 1);
+        int b3 = b0 + Math.min(3, t - 1);
+        FloatVector res = switch (type) {
+            case F32 -> f32x4(seg, off, n, a.x, b0 * n, b1 * n, b2 * n, b3 * n);
+            case F16 -> f16x4(seg, off, n, a.x, b0 * n, b1 * n, b2 * n, b3 * n);
+            case BF16 -> bf16x4(seg, off, n, a.x, b0 * n, b1 * n, b2 * n, b3 * n);
+            case Q8_0 -> q8_0x4(seg, off, blocks, a, b0 * blocks, b1 * blocks, b2 * blocks, b3 * blocks);
+            case Q4_0 -> q4_0x4(seg, off, blocks, a, b0 * blocks, b1 * blocks, b2 * blocks, b3 * blocks);
+            case Q4_K -> q4_Kx4(seg, off, blocks, a, b0 * blocks, b1 * blocks, b2 * blocks, b3 * blocks);
+            case Q6_K -> q6_Kx4(seg, off, blocks, a, b0 * blocks, b1 * blocks, b2 * blocks, b3 * blocks);
+            default -> throw new IllegalStateException();
+        };
+        for (int i = 0; i < t; i++) out[(b0 + i) * rows + r] = res.lane(i);
+    }
+
+    /** Packs four sums into lanes 0..3 of a vector (the tile result). */
+    private static FloatVector four(float s0, float s1, float s2, float s3) {
+        return FloatVector.zero(FS).withLane(0, s0).withLane(1, s1).withLane(2, s2).withLane(3, s3);
+    }
+
+    private static float sum(FloatVector v) {
+        return v.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- weight unpacking: L lanes of small integers (or floats) from the block bytes ----
+
+    private static FloatVector bytesToFloats(ByteVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    private static ByteVector bytes(MemorySegment seg, long off) {
+        return ByteVector.fromMemorySegment(BS, seg, off, LE);
+    }
+
+    private static FloatVector halfs(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.S2I, IS, 0);
+        // binary16 → binary32 for finite values: move exponent and mantissa into place, rebias by 2^112 (also exact
+        // for subnormals), then restore the sign.
+        FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        return mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    private static FloatVector bhalfs(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.S2I, IS, 0);
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static float f16(MemorySegment seg, long off) {
+        return Float.float16ToFloat(seg.get(I16, off));
+    }
+
+    // ---- F32 / F16 / BF16 ----
+
+    private static float f32(MemorySegment seg, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + L <= n; i += L) acc = FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xo + i), acc);
+        float s = sum(acc);
+        for (; i < n; i++) s += seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), off + 4L * i) * x[xo + i];
+        return s;
+    }
+
+    private static float f16(MemorySegment seg, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + L <= n; i += L) acc = halfs(seg, off + 2L * i).fma(FloatVector.fromArray(FS, x, xo + i), acc);
+        float s = sum(acc);
+        for (; i < n; i++) s += f16(seg, off + 2L * i) * x[xo + i];
+        return s;
+    }
+
+    private static float bf16(MemorySegment seg, long off, int n, float[] x, int xo) {
+        FloatVector acc = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + L <= n; i += L) acc = bhalfs(seg, off + 2L * i).fma(FloatVector.fromArray(FS, x, xo + i), acc);
+        float s = sum(acc);
+        for (; i < n; i++) s += Float.intBitsToFloat((seg.get(I16, off + 2L * i) & 0xFFFF) << 16) * x[xo + i];
+        return s;
+    }
+
+    private static FloatVector f32x4(MemorySegment seg, long off, int n, float[] x, int x0, int x1, int x2, int x3) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector wv = FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE);
+            a0 = wv.fma(FloatVector.fromArray(FS, x, x0 + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
+        }
+        float s0 = sum(a0), s1 = sum(a1), s2 = sum(a2), s3 = sum(a3);
+        for (; i < n; i++) {
+            float wv = seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), off + 4L * i);
+            s0 += wv * x[x0 + i];
+            s1 += wv * x[x1 + i];
+            s2 += wv * x[x2 + i];
+            s3 += wv * x[x3 + i];
+        }
+        return four(s0, s1, s2, s3);
+    }
+
+    private static FloatVector f16x4(MemorySegment seg, long off, int n, float[] x, int x0, int x1, int x2, int x3) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector wv = halfs(seg, off + 2L * i);
+            a0 = wv.fma(FloatVector.fromArray(FS, x, x0 + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
+        }
+        float s0 = sum(a0), s1 = sum(a1), s2 = sum(a2), s3 = sum(a3);
+        for (; i < n; i++) {
+            float wv = f16(seg, off + 2L * i);
+            s0 += wv * x[x0 + i];
+            s1 += wv * x[x1 + i];
+            s2 += wv * x[x2 + i];
+            s3 += wv * x[x3 + i];
+        }
+        return four(s0, s1, s2, s3);
+    }
+
+    private static FloatVector bf16x4(MemorySegment seg, long off, int n, float[] x, int x0, int x1, int x2, int x3) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector wv = bhalfs(seg, off + 2L * i);
+            a0 = wv.fma(FloatVector.fromArray(FS, x, x0 + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
+        }
+        float s0 = sum(a0), s1 = sum(a1), s2 = sum(a2), s3 = sum(a3);
+        for (; i < n; i++) {
+            float wv = Float.intBitsToFloat((seg.get(I16, off + 2L * i) & 0xFFFF) << 16);
+            s0 += wv * x[x0 + i];
+            s1 += wv * x[x1 + i];
+            s2 += wv * x[x2 + i];
+            s3 += wv * x[x3 + i];
+        }
+        return four(s0, s1, s2, s3);
+    }
+
+    // ---- 32-element blocks against Q8_0 activations ----
+
+    private static float q8_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 34L * b;
+            int xo = (ab + b) * 32;
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 32; k += L) s = bytesToFloats(bytes(seg, blk + 2 + k)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+        }
+        return sum(acc);
+    }
+
+    private static FloatVector q8_0x4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 34L * b;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < 32; k += L) {
+                FloatVector wv = bytesToFloats(bytes(seg, blk + 2 + k));
+                s0 = wv.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + k), s0);
+                s1 = wv.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + k), s1);
+                s2 = wv.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + k), s2);
+                s3 = wv.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + k), s3);
+            }
+            float dw = f16(seg, blk);
+            a0 = s0.fma(FloatVector.broadcast(FS, dw * xd[ab0 + b]), a0);
+            a1 = s1.fma(FloatVector.broadcast(FS, dw * xd[ab1 + b]), a1);
+            a2 = s2.fma(FloatVector.broadcast(FS, dw * xd[ab2 + b]), a2);
+            a3 = s3.fma(FloatVector.broadcast(FS, dw * xd[ab3 + b]), a3);
+        }
+        return four(sum(a0), sum(a1), sum(a2), sum(a3));
+    }
+
+    /** Q4_0: Σ(q − 8)·x = Σq·x − 8·Σx, with Σx (the activation block's quant sum) precomputed. */
+    private static float q4_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        int[] xs = a.qsum;
+        FloatVector acc = FloatVector.zero(FS);
+        float corr = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 18L * b;
+            int xo = (ab + b) * 32;
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = bytes(seg, blk + 2 + k);
+                s = bytesToFloats(q.and((byte) 0x0F)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            float scale = f16(seg, blk) * xd[ab + b];
+            acc = s.fma(FloatVector.broadcast(FS, scale), acc);
+            corr += scale * (8 * xs[ab + b]);
+        }
+        return sum(acc) - corr;
+    }
+
+    private static FloatVector q4_0x4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        int[] xs = a.qsum;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 18L * b;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = bytes(seg, blk + 2 + k);
+                FloatVector lo = bytesToFloats(q.and((byte) 0x0F));
+                FloatVector hi = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4));
+                s0 = hi.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + k), s0));
+                s1 = hi.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + k), s1));
+                s2 = hi.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + k), s2));
+                s3 = hi.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + k), s3));
+            }
+            float dw = f16(seg, blk);
+            float d0 = dw * xd[ab0 + b], d1 = dw * xd[ab1 + b], d2 = dw * xd[ab2 + b], d3 = dw * xd[ab3 + b];
+            a0 = s0.fma(FloatVector.broadcast(FS, d0), a0);
+            a1 = s1.fma(FloatVector.broadcast(FS, d1), a1);
+            a2 = s2.fma(FloatVector.broadcast(FS, d2), a2);
+            a3 = s3.fma(FloatVector.broadcast(FS, d3), a3);
+            c0 += d0 * (8 * xs[ab0 + b]);
+            c1 += d1 * (8 * xs[ab1 + b]);
+            c2 += d2 * (8 * xs[ab2 + b]);
+            c3 += d3 * (8 * xs[ab3 + b]);
+        }
+        return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
+    }
+
+    /** Q5_0: the fifth bits come from a 32-bit mask; level − 16 = (q | h<<4) − 16, with −16·Σx folded out. */
+    private static float q5_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        int[] xs = a.qsum;
+        FloatVector acc = FloatVector.zero(FS);
+        float corr = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 22L * b;
+            int xo = (ab + b) * 32;
+            int qh = seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), blk + 2);
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = bytes(seg, blk + 6 + k);
+                ByteVector hLo = highBits(qh >>> k);
+                ByteVector hHi = highBits(qh >>> (16 + k));
+                s = bytesToFloats(q.and((byte) 0x0F).or(hLo)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4).or(hHi)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            float scale = f16(seg, blk) * xd[ab + b];
+            acc = s.fma(FloatVector.broadcast(FS, scale), acc);
+            corr += scale * (16 * xs[ab + b]);
+        }
+        return sum(acc) - corr;
+    }
+
+    private static final byte[] BIT_INDEX = new byte[64];
+
+    static {
+        for (int i = 0; i < 64; i++) BIT_INDEX[i] = (byte) i;
+    }
+
+    /** Lane i = 16 if bit i of {@code bits} is set, else 0 (for the first L bits). */
+    private static ByteVector highBits(int bits) {
+        long lanes = 0;
+        // Spread L bits to bytes with a scalar multiply-free loop; L ≤ 16 so this stays cheap next to the loads.
+        for (int i = 0; i < L; i++) lanes |= (long) ((bits >>> i) & 1) << i;
+        return ByteVector.zero(BS).blend((byte) 16, jdk.incubator.vector.VectorMask.fromLong(BS, lanes));
+    }
+
+    // ---- K-quants against Q8_K activations ----
+
+    private static float q4_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        FloatVector acc = FloatVector.zero(FS);
+        float corr = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 144L * b;
+            int xo = (ab + b) * 256;
+            FloatVector sb = FloatVector.zero(FS);
+            for (int g = 0; g < 4; g++) {
+                FloatVector s0 = FloatVector.zero(FS), s1 = s0;
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector q = bytes(seg, blk + 16 + 32 * g + k);
+                    s0 = bytesToFloats(q.and((byte) 0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                }
+                sb = s0.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g)), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g + 1)), sb);
+            }
+            float dx = a.d[ab + b];
+            acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
+            corr += f16(seg, blk + 2) * dx * kMins(seg, blk, a.bsums, 16 * (ab + b));
+        }
+        return sum(acc) - corr;
+    }
+
+    /** Σ_j min_j · (sum of the activation quants of sub-block j), Q4_K/Q5_K. */
+    private static int kMins(MemorySegment seg, long blk, int[] bsums, int bs) {
+        int summ = 0;
+        for (int j = 0; j < 8; j++) summ += Q4_K.min(seg, blk + 4, j) * (bsums[bs + 2 * j] + bsums[bs + 2 * j + 1]);
+        return summ;
+    }
+
+    private static FloatVector q4_Kx4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 144L * b;
+            FloatVector t0 = FloatVector.zero(FS), t1 = t0, t2 = t0, t3 = t0;
+            for (int g = 0; g < 4; g++) {
+                FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
+                FloatVector h0 = s0, h1 = s0, h2 = s0, h3 = s0;
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector q = bytes(seg, blk + 16 + 32 * g + k);
+                    FloatVector lo = bytesToFloats(q.and((byte) 0x0F));
+                    FloatVector hi = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4));
+                    int e = 64 * g + k;
+                    s0 = lo.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 256 + e), s0);
+                    s1 = lo.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 256 + e), s1);
+                    s2 = lo.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 256 + e), s2);
+                    s3 = lo.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 256 + e), s3);
+                    h0 = hi.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 256 + e + 32), h0);
+                    h1 = hi.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 256 + e + 32), h1);
+                    h2 = hi.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 256 + e + 32), h2);
+                    h3 = hi.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 256 + e + 32), h3);
+                }
+                float sc0 = Q4_K.scale(seg, blk + 4, 2 * g);
+                float sc1 = Q4_K.scale(seg, blk + 4, 2 * g + 1);
+                t0 = h0.fma(FloatVector.broadcast(FS, sc1), s0.fma(FloatVector.broadcast(FS, sc0), t0));
+                t1 = h1.fma(FloatVector.broadcast(FS, sc1), s1.fma(FloatVector.broadcast(FS, sc0), t1));
+                t2 = h2.fma(FloatVector.broadcast(FS, sc1), s2.fma(FloatVector.broadcast(FS, sc0), t2));
+                t3 = h3.fma(FloatVector.broadcast(FS, sc1), s3.fma(FloatVector.broadcast(FS, sc0), t3));
+            }
+            float dw = f16(seg, blk);
+            float dmin = f16(seg, blk + 2);
+            a0 = t0.fma(FloatVector.broadcast(FS, dw * xd[ab0 + b]), a0);
+            a1 = t1.fma(FloatVector.broadcast(FS, dw * xd[ab1 + b]), a1);
+            a2 = t2.fma(FloatVector.broadcast(FS, dw * xd[ab2 + b]), a2);
+            a3 = t3.fma(FloatVector.broadcast(FS, dw * xd[ab3 + b]), a3);
+            c0 += dmin * xd[ab0 + b] * kMins(seg, blk, a.bsums, 16 * (ab0 + b));
+            c1 += dmin * xd[ab1 + b] * kMins(seg, blk, a.bsums, 16 * (ab1 + b));
+            c2 += dmin * xd[ab2 + b] * kMins(seg, blk, a.bsums, 16 * (ab2 + b));
+            c3 += dmin * xd[ab3 + b] * kMins(seg, blk, a.bsums, 16 * (ab3 + b));
+        }
+        return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
+    }
+
+    private static float q5_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        FloatVector acc = FloatVector.zero(FS);
+        float corr = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 176L * b;
+            int xo = (ab + b) * 256;
+            FloatVector sb = FloatVector.zero(FS);
+            for (int g = 0; g < 4; g++) {
+                FloatVector s0 = FloatVector.zero(FS), s1 = s0;
+                for (int k = 0; k < 32; k += L) {
+                    ByteVector q = bytes(seg, blk + 48 + 32 * g + k);
+                    ByteVector h = bytes(seg, blk + 16 + k);
+                    ByteVector lo = q.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
+                    s0 = bytesToFloats(lo).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = bytesToFloats(hi).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                }
+                sb = s0.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g)), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g + 1)), sb);
+            }
+            float dx = a.d[ab + b];
+            acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
+            corr += f16(seg, blk + 2) * dx * kMins(seg, blk, a.bsums, 16 * (ab + b));
+        }
+        return sum(acc) - corr;
+    }
+
+    /**
+     * Q6_K: levels 0..63 from 4 low bits (ql) and 2 high bits (qh); the −32 offset is folded out as
+     * −32·Σ scale·(sum of the group's activation quants) using Q8_K's bsums.
+     */
+    private static float q6_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        FloatVector acc = FloatVector.zero(FS);
+        float corr = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 210L * b;
+            int xo = (ab + b) * 256;
+            FloatVector sb = FloatVector.zero(FS);
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector ql0 = bytes(seg, blk + 64 * h + l);
+                    ByteVector ql1 = bytes(seg, blk + 64 * h + 32 + l);
+                    ByteVector qh = bytes(seg, blk + 128 + 32 * h + l);
+                    int e = 128 * h + l;
+                    int si = blk6Scale(h, l);
+                    sb = q6(ql0.and((byte) 0x0F), qh, 0).mul(FloatVector.fromArray(FS, xq, xo + e)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si)), sb);
+                    sb = q6(ql1.and((byte) 0x0F), qh, 2).mul(FloatVector.fromArray(FS, xq, xo + e + 32)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 2)), sb);
+                    sb = q6(ql0.lanewise(VectorOperators.LSHR, 4), qh, 4).mul(FloatVector.fromArray(FS, xq, xo + e + 64)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 4)), sb);
+                    sb = q6(ql1.lanewise(VectorOperators.LSHR, 4), qh, 6).mul(FloatVector.fromArray(FS, xq, xo + e + 96)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 6)), sb);
+                }
+            }
+            float dd = f16(seg, blk + 208) * a.d[ab + b];
+            acc = sb.fma(FloatVector.broadcast(FS, dd), acc);
+            int bs = 16 * (ab + b);
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += seg.get(ValueLayout.JAVA_BYTE, blk + 192 + j) * a.bsums[bs + j];
+            corr += dd * (32 * s);
+        }
+        return sum(acc) - corr;
+    }
+
+    private static int blk6Scale(int h, int l) {
+        return 8 * h + l / 16;
+    }
+
+    private static float scale6(MemorySegment seg, long blk, int i) {
+        return seg.get(ValueLayout.JAVA_BYTE, blk + 192 + i);
+    }
+
+    /** Level without the −32 offset: low nibble | (2 high bits at {@code shift} of qh) << 4. */
+    private static FloatVector q6(ByteVector low, ByteVector qh, int shift) {
+        return bytesToFloats(low.or(qh.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4)));
+    }
+
+    private static FloatVector q6_Kx4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 210L * b;
+            FloatVector t0 = FloatVector.zero(FS), t1 = t0, t2 = t0, t3 = t0;
+            int x0 = (ab0 + b) * 256, x1 = (ab1 + b) * 256, x2 = (ab2 + b) * 256, x3 = (ab3 + b) * 256;
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l += L) {
+                    ByteVector ql0 = bytes(seg, blk + 64 * h + l);
+                    ByteVector ql1 = bytes(seg, blk + 64 * h + 32 + l);
+                    ByteVector qh = bytes(seg, blk + 128 + 32 * h + l);
+                    int si = blk6Scale(h, l);
+                    for (int k = 0; k < 4; k++) {
+                        ByteVector low = switch (k) {
+                            case 0 -> ql0.and((byte) 0x0F);
+                            case 1 -> ql1.and((byte) 0x0F);
+                            case 2 -> ql0.lanewise(VectorOperators.LSHR, 4);
+                            default -> ql1.lanewise(VectorOperators.LSHR, 4);
+                        };
+                        FloatVector wv = q6(low, qh, 2 * k).mul(scale6(seg, blk, si + 2 * k));
+                        int e = 128 * h + 32 * k + l;
+                        t0 = wv.fma(FloatVector.fromArray(FS, xq, x0 + e), t0);
+                        t1 = wv.fma(FloatVector.fromArray(FS, xq, x1 + e), t1);
+                        t2 = wv.fma(FloatVector.fromArray(FS, xq, x2 + e), t2);
+                        t3 = wv.fma(FloatVector.fromArray(FS, xq, x3 + e), t3);
+                    }
+                }
+            }
+            float dw = f16(seg, blk + 208);
+            float d0 = dw * xd[ab0 + b], d1 = dw * xd[ab1 + b], d2 = dw * xd[ab2 + b], d3 = dw * xd[ab3 + b];
+            a0 = t0.fma(FloatVector.broadcast(FS, d0), a0);
+            a1 = t1.fma(FloatVector.broadcast(FS, d1), a1);
+            a2 = t2.fma(FloatVector.broadcast(FS, d2), a2);
+            a3 = t3.fma(FloatVector.broadcast(FS, d3), a3);
+            c0 += d0 * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab0 + b)));
+            c1 += d1 * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab1 + b)));
+            c2 += d2 * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab2 + b)));
+            c3 += d3 * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab3 + b)));
+        }
+        return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
+    }
+
+    private static int scaledSums(MemorySegment seg, long blk, int[] bsums, int bs) {
+        int s = 0;
+        for (int j = 0; j < 16; j++) s += seg.get(ValueLayout.JAVA_BYTE, blk + 192 + j) * bsums[bs + j];
+        return s;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.qwen4j.model;
+
+import dev.qwen4j.model.synthetic.SyntheticModel;
+import dev.qwen4j.tensor.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The engine against the double-precision {@link ReferenceModel} on generated models of every architecture
+ * (qwen2 with biases and an untied head, qwen3 tied, qwen35 untied with 2 key / 4 value heads) and weight type.
+ * Tolerances: F32 is float-vs-double rounding only; the other types leave room for the kernels' activation
+ * quantization (F16 rounding, Q8_0 blocks) that llama.cpp also does.
+ */
+class EngineVsReferenceTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "qwen3-micro,   F32,  1e-5",
+            "qwen3-micro,   F16,  3e-3",
+            "qwen3-micro,   BF16, 2e-2",
+            "qwen3-micro,   Q8_0, 5e-2",
+            "qwen2-micro,   F32,  1e-5",
+            "qwen2-micro,   F16,  3e-3",
+            "qwen2-micro,   Q8_0, 5e-2",
+            "qwen3.5-micro, F32,  1e-5",
+            "qwen3.5-micro, F16,  3e-3",
+            "qwen3.5-micro, BF16, 2e-2",
+            "qwen3.5-micro, Q8_0, 5e-2",
+    })
+    void engineMatchesDoublePrecisionReference(String preset, GgmlType type, double tolerance) throws Exception {
+        Path file = dir.resolve(preset + "-" + type + ".gguf");
+        SyntheticModel.write(file, SyntheticModel.preset(preset), type, 7);
+        int[] prompt = ModelTesting.randomIds(1, 20, 282);
+        int[] decode = ModelTesting.randomIds(2, 4, 282);
+        float[] engine;
+        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(1))) {
+            ModelState s = m.newState(32);
+            engine = ModelTesting.concat(ModelTesting.promptLogits(m, s, prompt), ModelTesting.stepLogits(m, s, decode));
+        }
+        try (ReferenceModel ref = new ReferenceModel(file)) {
+            int v = ref.vocab();
+            int[] all = ModelTesting.concat(prompt, decode);
+            double worst = 0;
+            for (int i = 0; i < all.length; i++) {
+                float[] expected = ModelTesting.toFloat(ref.next(all[i]));
+                worst = Math.max(worst, LogitMetrics.relL2(engine, i * v, expected, 0, v));
+            }
+            System.out.printf("engine vs reference, %s %s: max rel-L2 %.3g%n", preset, type, worst);
+            assertTrue(worst <= tolerance, preset + " " + type + ": max rel-L2 " + worst);
+        }
+    }
+
+    @Test
+    void mtpBlocksAreSkipped() throws Exception {
+        SyntheticModel.Shape shape = SyntheticModel.preset("qwen3.5-micro");
+        Path plain = dir.resolve("plain.gguf"), withMtp = dir.resolve("mtp.gguf");
+        SyntheticModel.write(plain, shape, GgmlType.F32, 3);
+        SyntheticModel.write(withMtp, shape.withMtpLayers(1), GgmlType.F32, 3);
+        int[] ids = ModelTesting.randomIds(4, 12, 282);
+        try (LanguageModel a = Models.load(plain, LoadOptions.defaults().withThreads(1));
+             LanguageModel b = Models.load(withMtp, LoadOptions.defaults().withThreads(1))) {
+            assertArrayEquals(ModelTesting.promptLogits(a, a.newState(16), ids), ModelTesting.promptLogits(b, b.newState(16), ids));
+        }
+    }
+
+    @Test
+    void tiedQwen35UsesTheEmbeddingAsOutputHead() throws Exception {
+        Path file = dir.resolve("tied.gguf");
+        SyntheticModel.write(file, SyntheticModel.preset("qwen3.5-micro").withTiedEmbeddings(true), GgmlType.F32, 5);
+        int[] ids = ModelTesting.randomIds(6, 6, 282);
+        float[] engine;
+        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(1))) {
+            engine = ModelTesting.promptLogits(m, m.newState(8), ids);
+            assertEquals("qwen35", m.architecture());
+        }
+        try (ReferenceModel ref = new ReferenceModel(file)) {
+            int v = ref.vocab();
+            for (int i = 0; i < ids.length; i++) {
+                double e = LogitMetrics.relL2(engine, i * v, ModelTesting.toFloat(ref.next(ids[i])), 0, v);
+                assertTrue(e < 1e-5, "row " + i + ": " + e);
+            }
+        }
+    }
+}
