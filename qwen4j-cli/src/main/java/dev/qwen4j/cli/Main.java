@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "qwen4j", mixinStandardHelpOptions = true, version = "qwen4j 0.1.0",
         description = "Run Qwen models on this device.",
         subcommands = {
+                RunCommand.class,
+                ChatCommand.class,
                 InspectCommand.class,
                 LogitsCommand.class,
                 TokenizeCommand.class,
