@@ -145,6 +145,10 @@ public final class Engine implements AutoCloseable {
         return new Chat(this, newSession(contextSize));
     }
 
+    public Chat newChat(int contextSize, PromptCache.Options cacheOptions) {
+        return new Chat(this, newSession(contextSize, cacheOptions));
+    }
+
     private void checkContextSize(int contextSize) {
         int trained = model.trainedContextLength();
         if (contextSize < 16) throw new IllegalArgumentException("context size " + contextSize + " is too small (at least 16)");
