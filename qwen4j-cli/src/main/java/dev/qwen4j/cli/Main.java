@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
                 ListCommand.class,
                 ShowCommand.class,
                 RmCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
