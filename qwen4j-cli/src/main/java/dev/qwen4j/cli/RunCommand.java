@@ -65,6 +65,15 @@ final class RunCommand implements Callable<Integer> {
             } else {
                 printer.finishLine();
             }
+            if (!json) {
+                switch (result.finishReason()) {
+                    case LOOP -> err.println("qwen4j: stopped a repetition loop (--loops off lets it run)");
+                    case CONTEXT_FULL -> err.println("qwen4j: the context is full (--ctx sets its size)");
+                    case CANCELLED -> err.println("qwen4j: cancelled");
+                    default -> {
+                    }
+                }
+            }
             if (stats) err.println(result.usage().summary() + ", finish: " + result.finishReason().wireName());
             err.flush();
             return 0;
