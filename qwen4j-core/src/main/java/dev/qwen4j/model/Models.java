@@ -22,7 +22,9 @@ public final class Models {
         return load(gguf, LoadOptions.defaults());
     }
 
+    /** A GGUF file, or a Hugging Face checkpoint folder (converted on the fly, see {@link dev.qwen4j.convert.CheckpointLoader}). */
     public static LanguageModel load(Path path, LoadOptions options) throws IOException {
+        if (java.nio.file.Files.isDirectory(path)) return dev.qwen4j.convert.CheckpointLoader.load(path, options);
         GgufFile gguf = GgufFile.open(path);
         Kernels kernels = null;
         try {
