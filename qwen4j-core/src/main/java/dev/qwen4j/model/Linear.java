@@ -1,10 +1,13 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
 import dev.qwen4j.tensor.Kernels;
 import dev.qwen4j.tensor.Tensor;
 
 /** {@code y = W·x (+ b)} for a batch of tokens, rows one after another; the arithmetic is all in {@link Kernels}. */
 final class Linear {
+    private static final FloatOps OPS = FloatOps.preferred();
+
     private Linear() {
     }
 
@@ -22,6 +25,6 @@ final class Linear {
     }
 
     static void addInPlace(float[] h, float[] delta, int n) {
-        for (int i = 0; i < n; i++) h[i] += delta[i];
+        OPS.add(h, delta, n);
     }
 }
