@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 @Command(name = "qwen4j", mixinStandardHelpOptions = true, version = "qwen4j 0.1.0",
         description = "Run Qwen models on this device.",
         subcommands = {
+                RunCommand.class,
+                ChatCommand.class,
                 InspectCommand.class,
                 LogitsCommand.class,
                 TokenizeCommand.class,
@@ -34,6 +36,7 @@ public final class Main implements Runnable {
     /** Runs the command line and returns the exit code (tests call this in-process). */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
         cl.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");

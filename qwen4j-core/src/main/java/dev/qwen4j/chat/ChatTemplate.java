@@ -72,6 +72,11 @@ public sealed interface ChatTemplate permits Qwen25Template, Qwen3Template, Qwen
         };
     }
 
+    /** {@link #detect} with a GGUF file's {@code general.architecture} and {@code tokenizer.chat_template}. */
+    static ChatTemplate forModel(dev.qwen4j.gguf.GgufFile gguf) {
+        return detect(gguf.architecture(), gguf.getString("tokenizer.chat_template", null));
+    }
+
     static ChatTemplate qwen25() {
         return new Qwen25Template();
     }

@@ -1,5 +1,7 @@
 package dev.qwen4j.generate;
 
+import dev.qwen4j.chat.ToolCall;
+
 /** What a generation streams to its listener, in order. */
 public sealed interface GenerationEvent {
 

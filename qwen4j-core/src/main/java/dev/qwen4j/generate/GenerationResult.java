@@ -1,5 +1,7 @@
 package dev.qwen4j.generate;
 
+import dev.qwen4j.chat.ToolCall;
+
 import java.util.List;
 
 /**

@@ -20,10 +20,9 @@ public final class Sampler {
     private final BitSet banned;
     private final int vocabSize;
 
-    /** Tokens of this response, in order, and how often each occurs (within the penalty window). */
-    private int[] response = new int[64];
-    private int responseLength;
-    private final int[] responseCounts;
+    /** Tokens of this response (presence/frequency penalties) and of the whole context (repetition penalty). */
+    private final TokenCounts response;
+    private final TokenCounts context;
 
     private int[] candidateIds = new int[0];
     private float[] candidateValues = new float[0];
@@ -40,7 +39,8 @@ public final class Sampler {
         this.banned = banned;
         this.seed = params.seed() != null ? params.seed() : seed;
         this.random = new SplittableRandom(this.seed);
-        this.responseCounts = new int[vocabSize];
+        this.response = new TokenCounts(vocabSize, params.penaltyWindow());
+        this.context = new TokenCounts(vocabSize, params.penaltyWindow());
     }
 
     public SamplingParams params() {
@@ -54,11 +54,7 @@ public final class Sampler {
 
     /** Records a token of this response (sampled or forced) for the presence/frequency penalties. */
     public void accept(int token) {
-        if (responseLength == response.length) response = Arrays.copyOf(response, responseLength * 2);
-        response[responseLength++] = token;
-        responseCounts[token]++;
-        int window = params.penaltyWindow();
-        if (window > 0 && responseLength > window) responseCounts[response[responseLength - window - 1]]--;
+        response.add(token);
     }
 
     /**
@@ -119,36 +115,25 @@ public final class Sampler {
         }
     }
 
-    private void applyRepetitionPenalty(float[] logits, int[] context, int contextLength) {
+    private void applyRepetitionPenalty(float[] logits, int[] tokens, int length) {
+        // The context only grows while a response is generated: count just the new tokens.
+        if (length < context.length()) context.clear();
+        for (int i = context.length(); i < length; i++) context.add(tokens[i]);
         float rho = params.repetitionPenalty();
-        int window = params.penaltyWindow();
-        int from = window > 0 ? Math.max(0, contextLength - window) : 0;
-        BitSet seen = new BitSet(vocabSize);
-        for (int i = from; i < contextLength; i++) {
-            int id = context[i];
-            if (id < 0 || id >= vocabSize || seen.get(id)) continue;
-            seen.set(id);
+        context.forEach((id, count) -> {
             float z = logits[id];
             logits[id] = z > 0 ? z / rho : z * rho;
-        }
+            return 0;
+        });
     }
 
     private void applyPresenceAndFrequency(float[] logits) {
         float presence = params.presencePenalty();
         float frequency = params.frequencyPenalty();
-        int window = params.penaltyWindow();
-        int from = window > 0 ? Math.max(0, responseLength - window) : 0;
-        for (int i = from; i < responseLength; i++) {
-            int id = response[i];
-            int count = responseCounts[id];
-            if (count <= 0) continue;
+        response.forEach((id, count) -> {
             logits[id] -= presence + frequency * count;
-            responseCounts[id] = -count; // visit each id once; restored below
-        }
-        for (int i = from; i < responseLength; i++) {
-            int id = response[i];
-            if (responseCounts[id] < 0) responseCounts[id] = -responseCounts[id];
-        }
+            return 0;
+        });
     }
 
     /** Greedy choice: the largest logit, ties to the lowest id. */

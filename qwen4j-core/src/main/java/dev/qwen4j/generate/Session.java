@@ -155,6 +155,10 @@ public final class Session implements AutoCloseable {
                 finish = FinishReason.LENGTH;
                 break;
             }
+            if (router.thinking() && forced.isEmpty() && request.thinkingBudget() >= 0
+                    && router.reasoningTokens() >= request.thinkingBudget()) {
+                forceCloseThinking(forced); // the budget is spent: close the think block so the model answers
+            }
             int token = forced.isEmpty() ? sampler.sample(logits, context, contextLength) : forced.poll();
             if (firstTokenAt == 0) firstTokenAt = System.nanoTime();
             sampler.accept(token);
@@ -172,10 +176,6 @@ public final class Session implements AutoCloseable {
                 break;
             }
             if (wasThinking != router.thinking() && loops != null) loops.reset();
-            if (router.thinking() && forced.isEmpty() && request.thinkingBudget() >= 0
-                    && router.reasoningTokens() >= request.thinkingBudget()) {
-                forceCloseThinking(forced);
-            }
             if (loops != null && forced.isEmpty() && loops.accept(token) > 0) {
                 if (router.thinking() && request.loopPolicy() == LoopPolicy.CLOSE_THINKING && closeThinking.length > 0) {
                     forceCloseThinking(forced);
@@ -245,26 +245,32 @@ public final class Session implements AutoCloseable {
     }
 
     /**
-     * Sorted prompt positions to checkpoint at: the caller's hints plus the point right after the last
-     * {@code <|im_start|>assistant\n} header — the next turn re-renders this turn from there (QWEN_SPEC.md §6.5).
+     * Sorted prompt positions to checkpoint at: the caller's hints, plus where the last turn header starts (the
+     * end of the history) and where it ends (after {@code <|im_start|>assistant\n}). The next chat turn re-renders
+     * this turn's answer without its think block, so it parts from this prompt right after the header
+     * (QWEN_SPEC.md §6.5) — or inside it, when the answer's first characters tokenize together with the newline.
      */
     private int[] checkpointMarks(int[] prompt, int[] hints) {
         if (!cache.keepsCheckpoints()) return new int[0];
-        int[] marks = Arrays.copyOf(hints, hints.length + 1);
-        marks[hints.length] = afterLastTurnHeader(prompt);
+        int[] marks = Arrays.copyOf(hints, hints.length + 2);
+        int header = lastTurnHeader(prompt);
+        marks[hints.length] = header;
+        marks[hints.length + 1] = header < 0 ? -1 : afterLine(prompt, header);
         return Arrays.stream(marks).filter(m -> m > 0 && m < prompt.length).sorted().distinct().toArray();
     }
 
-    private int afterLastTurnHeader(int[] prompt) {
+    private int lastTurnHeader(int[] prompt) {
         int turn = vocab.specialToken("<|im_start|>");
         if (turn < 0) return -1;
-        for (int i = prompt.length - 1; i >= 0; i--) {
-            if (prompt[i] != turn) continue;
-            for (int j = i + 1; j < prompt.length; j++) {
-                byte[] b = vocab.bytes(prompt[j]);
-                if (b.length > 0 && b[b.length - 1] == '\n') return j + 1;
-            }
-            return -1;
+        for (int i = prompt.length - 1; i >= 0; i--) if (prompt[i] == turn) return i;
+        return -1;
+    }
+
+    /** The position after the first token (from {@code from}) that ends a line, or −1. */
+    private int afterLine(int[] prompt, int from) {
+        for (int j = from + 1; j < prompt.length; j++) {
+            byte[] b = vocab.bytes(prompt[j]);
+            if (b.length > 0 && b[b.length - 1] == '\n') return j + 1;
         }
         return -1;
     }

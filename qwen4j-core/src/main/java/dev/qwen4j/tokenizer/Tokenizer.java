@@ -38,12 +38,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Tokenizer {
     private static final int CACHE_LIMIT = 1 << 16;
+    private static final int SHORT_PIECE = 32; // bytes; longer pieces use the heap-based merge loop
     private static final List<String> EOG_TEXTS = List.of("<|im_end|>", "<|endoftext|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>");
 
     private final Vocabulary vocab;
     private final PreTokenizer preTokenizer;
     private final boolean nfc;
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     private Tokenizer(Vocabulary vocab, PreTokenizer preTokenizer, boolean nfc) {
         this.vocab = vocab;
@@ -181,11 +181,11 @@ public final class Tokenizer {
         String text = nfc ? normalizeNfc(fragment) : fragment;
         preTokenizer.split(text, (from, to) -> {
             String piece = text.substring(from, to);
-            int[] ids = cache.get(piece);
+            int[] ids = vocab.cache.get(piece);
             if (ids == null) {
                 ids = bpe(piece);
-                if (cache.size() >= CACHE_LIMIT) cache.clear();
-                cache.put(piece, ids);
+                if (vocab.cache.size() >= CACHE_LIMIT) vocab.cache.clear();
+                vocab.cache.put(piece, ids);
             }
             out.addAll(ids);
         });
@@ -199,13 +199,21 @@ public final class Tokenizer {
         return s;
     }
 
-    /** BPE of one pre-token (QWEN_SPEC.md §5.4): lowest rank first, leftmost among equal ranks. */
     private int[] bpe(String piece) {
+        return bpe(piece, SHORT_PIECE);
+    }
+
+    /**
+     * BPE of one pre-token (QWEN_SPEC.md §5.4): lowest rank first, leftmost among equal ranks. Pieces of up to
+     * {@code shortLimit} bytes take the array path, longer ones the heap path (tests compare the two).
+     */
+    int[] bpe(String piece, int shortLimit) {
         byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
         int n = utf8.length;
         int[] sym = new int[n];
         for (int i = 0; i < n; i++) sym[i] = vocab.byteIds[utf8[i] & 0xFF]; // -1 only if the vocabulary lacks that byte; dropped below
         if (n == 1) return sym[0] < 0 ? new int[0] : sym;
+        if (n <= shortLimit) return bpeShort(sym);
 
         int[] next = new int[n];
         int[] prev = new int[n];
@@ -236,6 +244,35 @@ public final class Tokenizer {
         count = 0;
         for (int i = 0; i < n; i++) if (sym[i] >= 0) out[count++] = sym[i];
         return out;
+    }
+
+    /**
+     * The same merge order for short pieces (most words) without the linked list and heap: an array of pair ranks,
+     * scanned for the minimum, updated around each merge.
+     */
+    private int[] bpeShort(int[] sym) {
+        int len = 0;
+        for (int id : sym) if (id >= 0) sym[len++] = id;
+        int[] rank = new int[Math.max(len - 1, 0)];
+        for (int i = 0; i + 1 < len; i++) rank[i] = pairRank(sym[i], sym[i + 1]);
+        while (len > 1) {
+            int best = -1;
+            for (int i = 0; i + 1 < len; i++) if (rank[i] != Integer.MAX_VALUE && (best < 0 || rank[i] < rank[best])) best = i;
+            if (best < 0) break;
+            sym[best] = vocab.merges.result(vocab.merges.find(sym[best], sym[best + 1]));
+            System.arraycopy(sym, best + 2, sym, best + 1, len - best - 2);
+            int ranksAfter = len - best - 3; // pairs right of the merged one's right neighbour shift left by one
+            if (ranksAfter > 0) System.arraycopy(rank, best + 2, rank, best + 1, ranksAfter);
+            len--;
+            if (best > 0) rank[best - 1] = pairRank(sym[best - 1], sym[best]);
+            if (best + 1 < len) rank[best] = pairRank(sym[best], sym[best + 1]);
+        }
+        return Arrays.copyOf(sym, len);
+    }
+
+    private int pairRank(int left, int right) {
+        int slot = vocab.merges.find(left, right);
+        return slot < 0 ? Integer.MAX_VALUE : vocab.merges.rank(slot);
     }
 
     private void pushPair(LongHeap heap, int[] sym, int left, int right) {
@@ -295,6 +332,8 @@ public final class Tokenizer {
         final int[] byteIds = new int[256];
         final Set<Integer> eog;
         final String chatTemplate;
+        /** BPE result per pre-token; depends only on the vocabulary, so tokenizer variants share it. */
+        final Map<String, int[]> cache = new ConcurrentHashMap<>();
         /** Added tokens by first character, longest first (leftmost-longest matching). */
         private final Map<Character, Added[]> addedByFirstChar = new HashMap<>();
         private final java.util.BitSet addedFirstChars = new java.util.BitSet(1 << 16);

@@ -148,7 +148,7 @@ class ChatTemplateTest {
 
     private static ChatTemplate detect(String model) throws IOException {
         try (GgufFile g = GgufFile.open(Fixtures.model(model))) {
-            return ChatTemplate.detect(g.architecture(), g.getString("tokenizer.chat_template", null));
+            return ChatTemplate.forModel(g);
         }
     }
 

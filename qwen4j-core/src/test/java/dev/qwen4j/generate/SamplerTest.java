@@ -176,6 +176,18 @@ class SamplerTest {
         assertTrue(!QwenDefaults.thinkingByDefault("qwen35", 800_000_000L));
     }
 
+    @Test
+    void tokenCountsFollowASlidingWindow() {
+        TokenCounts counts = new TokenCounts(10, 3);
+        for (int t : new int[]{1, 2, 2, 3, 3, 3}) counts.add(t);
+        java.util.Map<Integer, Integer> seen = new java.util.TreeMap<>();
+        counts.forEach((id, n) -> {
+            seen.put(id, n);
+            return 0;
+        });
+        assertEquals(java.util.Map.of(3, 3), seen, "only the last 3 tokens count");
+    }
+
     private static int[] draws(Sampler s, float[] logits, int n) {
         int[] out = new int[n];
         for (int i = 0; i < n; i++) out[i] = s.sample(logits.clone(), new int[0], 0);

@@ -226,6 +226,18 @@ class SessionTest {
     }
 
     @Test
+    void aZeroBudgetClosesTheThinkBlockBeforeAnyReasoning() {
+        Session s = session(new FakeModel(true, 12), PromptCache.Options.defaults());
+        GenerationResult r = s.generate(GenerationRequest.builder(vocab.chatPrompt("", "hello", "<think>\n"))
+                .maxTokens(30).thinkingBudget(0).build(), e -> { });
+        int[] closing = vocab.encode("\n</think>\n\n");
+        assertArrayEquals(closing, Arrays.copyOf(r.tokens(), closing.length));
+        assertEquals("", r.reasoning());
+        assertFalse(r.text().isEmpty());
+        assertEquals(FinishReason.STOP, r.finishReason());
+    }
+
+    @Test
     void withoutABudgetThinkingRunsOnAndTheAnswerStaysEmpty() {
         FakeModel model = new FakeModel(true, 0);
         Session s = session(model, PromptCache.Options.defaults());

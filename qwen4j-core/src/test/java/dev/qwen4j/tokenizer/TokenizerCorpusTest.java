@@ -123,6 +123,19 @@ class TokenizerCorpusTest {
     }
 
     @Test
+    void shortAndLongMergeLoopsAgreeOnEveryCorpusPiece() throws IOException {
+        for (String stem : List.of("ggml-vocab-qwen2.gguf", "ggml-vocab-qwen35.gguf")) {
+            for (String text : readInputs(Fixtures.tokenizer(stem + ".inp"))) {
+                for (String piece : PreTokenizer.QWEN2.split(text)) {
+                    assertArrayEquals(qwen3Vocab.bpe(piece, 0), qwen3Vocab.bpe(piece, Integer.MAX_VALUE), piece);
+                }
+                // whole lines as single pieces: long inputs with many competing merges
+                assertArrayEquals(qwen3Vocab.bpe(text, 0), qwen3Vocab.bpe(text, Integer.MAX_VALUE), text);
+            }
+        }
+    }
+
+    @Test
     void readmeExampleOnTheMicroVocabulary() {
         int[] expected = {39, 301, 385, 1879, 0, 220, 160, 121, 254, 161, 98, 121};
         assertArrayEquals(expected, qwen3Micro.encode("Hello world! 你好"));

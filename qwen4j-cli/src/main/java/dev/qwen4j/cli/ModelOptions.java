@@ -1,0 +1,54 @@
+package dev.qwen4j.cli;
+
+import dev.qwen4j.generate.Engine;
+import dev.qwen4j.model.LoadOptions;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** Which model to load and how: shared by {@code run} and {@code chat}. */
+final class ModelOptions {
+    @Parameters(index = "0", paramLabel = "MODEL",
+            description = "A GGUF file, or a model name such as qwen3.5:0.8b (pulled from Hugging Face on first use).")
+    String model;
+
+    @Option(names = "--offline", description = "Never touch the network: use only models already on disk.")
+    boolean offline;
+
+    @Option(names = "--ctx", paramLabel = "N",
+            description = "Context size in tokens (default: what fits in memory, up to 16384 and the model's maximum).")
+    Integer contextSize;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: one per core).")
+    int threads;
+
+    @Option(names = "--verbose", description = "Print stack traces on errors.")
+    boolean verbose;
+
+    /** Loads the model, showing progress on {@code err} when it takes more than a second. */
+    Engine load(PrintWriter err) throws IOException {
+        Path file = HubAccess.resolve(model, offline, err);
+        if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
+        if (Files.isDirectory(file)) throw new IOException(file + " is a directory; give the path of a .gguf file");
+        try (StatusLine status = StatusLine.after(err, 1000, "loading " + file.getFileName())) {
+            Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(threads));
+            status.done("loaded " + engine.name() + " (" + engine.architecture() + ")");
+            return engine;
+        }
+    }
+
+    int contextSize(Engine engine) {
+        if (contextSize == null) return engine.defaultContextSize();
+        int trained = engine.model().trainedContextLength();
+        if (contextSize > trained) {
+            throw new IllegalArgumentException("--ctx " + contextSize + " exceeds the model's maximum context of " + trained);
+        }
+        if (contextSize < 16) throw new IllegalArgumentException("--ctx " + contextSize + " is too small (at least 16)");
+        return contextSize;
+    }
+}

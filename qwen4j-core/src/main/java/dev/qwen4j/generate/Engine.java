@@ -1,0 +1,164 @@
+package dev.qwen4j.generate;
+
+import dev.qwen4j.chat.ChatTemplate;
+import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.model.LanguageModel;
+import dev.qwen4j.model.LoadOptions;
+import dev.qwen4j.model.Models;
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A loaded model with everything needed to talk to it: the weights ({@link LanguageModel}), the tokenizer and the
+ * chat template. Load once, then open any number of independent {@link Session}s or {@link Chat}s on it, from
+ * any threads; the engine itself holds no per-conversation state.
+ */
+public final class Engine implements AutoCloseable {
+    /** The default context when nothing is said: enough for long chats, small enough for a laptop. */
+    private static final int DEFAULT_CONTEXT_CAP = 16384;
+    private static final int MIN_CONTEXT = 512;
+
+    private final Path path;
+    private final String name;
+    private final LanguageModel model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate template;
+    private final TokenizerVocabulary vocabulary;
+    private final long parameterCount;
+
+    private Engine(Path path, String name, LanguageModel model, Tokenizer tokenizer, ChatTemplate template, long parameterCount) {
+        this.path = path;
+        this.name = name;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.template = template;
+        this.parameterCount = parameterCount;
+        this.vocabulary = new TokenizerVocabulary(tokenizer, model.vocabSize());
+    }
+
+    public static Engine load(Path gguf) throws IOException {
+        return load(gguf, LoadOptions.defaults());
+    }
+
+    /** Loads a GGUF file: its tokenizer and chat template from the metadata, then the weights. */
+    public static Engine load(Path gguf, LoadOptions options) throws IOException {
+        String name;
+        Tokenizer tokenizer;
+        ChatTemplate template;
+        long parameters = 0;
+        try (GgufFile file = GgufFile.open(gguf)) {
+            String arch = file.getString("general.architecture", null);
+            name = file.getString("general.name", gguf.getFileName().toString());
+            tokenizer = Tokenizer.fromGguf(file);
+            template = ChatTemplate.detect(arch, file.getString("tokenizer.chat_template", null));
+            for (Tensor t : file.tensors()) if (!t.name().contains(".nextn.")) parameters += t.elementCount();
+        }
+        LanguageModel model = Models.load(gguf, options);
+        return new Engine(gguf, name, model, tokenizer, template, parameters);
+    }
+
+    /** An engine over parts built elsewhere (tests, other loaders). */
+    public static Engine of(LanguageModel model, Tokenizer tokenizer, ChatTemplate template, long parameterCount) {
+        return new Engine(null, model.architecture(), model, tokenizer, template, parameterCount);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** {@code general.name}, or the file name. */
+    public String name() {
+        return name;
+    }
+
+    public LanguageModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate template() {
+        return template;
+    }
+
+    public Vocabulary vocabulary() {
+        return vocabulary;
+    }
+
+    public String architecture() {
+        return model.architecture();
+    }
+
+    public long parameterCount() {
+        return parameterCount;
+    }
+
+    /** Whether a chat thinks when the request does not say (the template's default, QWEN_SPEC.md §6.3). */
+    public boolean thinksByDefault() {
+        return QwenDefaults.supportsThinking(architecture()) && template.thinksByDefault();
+    }
+
+    /** Qwen's recommended sampling for this model in the given mode (QWEN_SPEC.md §7.1). */
+    public SamplingParams defaultSampling(boolean thinking) {
+        return QwenDefaults.sampling(architecture(), parameterCount, thinking);
+    }
+
+    /**
+     * A context size that fits this machine: as many positions as half of the free heap can hold, rounded down
+     * to a multiple of 256, between 512 and min(16384, the model's trained context).
+     */
+    public int defaultContextSize() {
+        int trained = model.trainedContextLength();
+        int cap = Math.min(DEFAULT_CONTEXT_CAP, trained);
+        long perToken = bytesPerPosition();
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long fits = perToken <= 0 ? cap : free / 2 / perToken;
+        int size = (int) Math.min(cap, fits) / 256 * 256;
+        return Math.max(Math.min(MIN_CONTEXT, trained), Math.min(size, cap));
+    }
+
+    /** Memory one more context position costs (measured on two small states). */
+    private long bytesPerPosition() {
+        var small = model.newState(256);
+        var large = model.newState(512);
+        return Math.max(0, (large.byteSize() - small.byteSize()) / 256);
+    }
+
+    /** A new independent session holding up to {@code contextSize} positions. */
+    public Session newSession(int contextSize) {
+        return newSession(contextSize, PromptCache.Options.defaults());
+    }
+
+    public Session newSession(int contextSize, PromptCache.Options cacheOptions) {
+        checkContextSize(contextSize);
+        return new Session(model, vocabulary, contextSize, cacheOptions, new ToolCallReader(template.toolCallFormat()));
+    }
+
+    /** A new conversation on its own session. */
+    public Chat newChat(int contextSize) {
+        return new Chat(this, newSession(contextSize));
+    }
+
+    public Chat newChat(int contextSize, PromptCache.Options cacheOptions) {
+        return new Chat(this, newSession(contextSize, cacheOptions));
+    }
+
+    private void checkContextSize(int contextSize) {
+        int trained = model.trainedContextLength();
+        if (contextSize < 16) throw new IllegalArgumentException("context size " + contextSize + " is too small (at least 16)");
+        if (contextSize > trained) {
+            throw new IllegalArgumentException("context size " + contextSize + " exceeds the " + trained + " positions this model was trained for");
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}
