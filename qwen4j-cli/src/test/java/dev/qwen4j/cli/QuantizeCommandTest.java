@@ -84,6 +84,14 @@ class QuantizeCommandTest {
     }
 
     @Test
+    void outputFolderMustExist() {
+        Path out = tmp.resolve("missing").resolve("o.gguf");
+        CliRunner.Run r = CliRunner.run("quantize", Fixtures.model("qwen3-micro-Q8_0.gguf").toString(), out.toString(), "--type", "q8_0");
+        assertEquals(1, r.exit());
+        assertEquals("qwen4j: no such folder: " + out.getParent() + System.lineSeparator(), r.err());
+    }
+
+    @Test
     void brokenCheckpointIsOneLineAndWritesNothing() throws IOException {
         Path ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen3(), HfFixture.Dtype.F32, 1, 5).dir();
         Files.write(ckpt.resolve("model.safetensors"), new byte[] {1, 2, 3});

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -33,6 +32,7 @@ public final class CheckpointConverter {
     private final ModelConfig c;
     private final DeltaNetConfig d;
     private final boolean qwen35;
+    private final String prefix;
     private final List<TensorConversion> plan = new ArrayList<>();
     private final Set<String> used = new HashSet<>();
 
@@ -43,6 +43,7 @@ public final class CheckpointConverter {
         this.c = hf.config();
         this.d = hf.deltaNet();
         this.qwen35 = d != null;
+        this.prefix = textPrefix(checkpoint);
     }
 
     /** Converts the checkpoint in {@code dir} to {@code out} (written atomically), reporting each tensor to {@code progress}. */
@@ -170,22 +171,25 @@ public final class CheckpointConverter {
         plan.add(new TensorConversion(gguf, source, dims, source.type(), rowOrder, columnOrder, values));
     }
 
-    /** The first of the given names (under any text-decoder prefix) that the checkpoint holds. */
+    /** The first of the given names (under the checkpoint's text-decoder prefix) that the checkpoint holds. */
     private Safetensors.Entry find(String... inner) throws CheckpointException {
-        Map<String, Safetensors.Entry> tensors = checkpoint.tensors();
         for (String name : inner) {
-            List<String> candidates = new ArrayList<>();
-            if (name.startsWith("lm_head") || name.startsWith("language_model.")) candidates.add(name);
-            else for (String prefix : PREFIXES) candidates.add(prefix + name);
-            for (String full : candidates) {
-                Safetensors.Entry e = tensors.get(full);
-                if (e != null) {
-                    used.add(full);
-                    return e;
-                }
+            String full = name.startsWith("lm_head") || name.startsWith("language_model.") ? name : prefix + name;
+            Safetensors.Entry e = checkpoint.tensors().get(full);
+            if (e != null) {
+                used.add(full);
+                return e;
             }
         }
-        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote("model." + inner[0]));
+        String first = inner[0].startsWith("lm_head") ? inner[0] : prefix + inner[0];
+        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote(first));
+    }
+
+    /** {@code model.language_model.} (multimodal), {@code language_model.model.} or {@code model.}: where the embedding is. */
+    private static String textPrefix(HfCheckpoint checkpoint) throws CheckpointException {
+        for (String prefix : PREFIXES) if (checkpoint.tensors().containsKey(prefix + "embed_tokens.weight")) return prefix;
+        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no token embedding (model.embed_tokens.weight"
+                + " or model.language_model.embed_tokens.weight)");
     }
 
     /** conv1d taps are stored [channels, 1, K]; GGUF keeps [K, channels]. */
