@@ -138,6 +138,20 @@ class CheckpointConversionTest {
     }
 
     @Test
+    void q4_0KeepsAnUntiedOutputHeadAtQ6K() throws Exception {
+        HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen2(), HfFixture.Dtype.BF16, 1, 16);
+        Path gguf = tmp.resolve("q.gguf");
+        CheckpointConverter.convert(ckpt.dir(), gguf, TargetType.Q4_0, line -> { });
+        try (GgufFile f = GgufFile.open(gguf)) {
+            assertEquals(GgmlType.Q6_K, f.tensor("output.weight").type());
+            assertEquals(GgmlType.Q4_0, f.tensor("token_embd.weight").type());
+            assertEquals(GgmlType.Q4_0, f.tensor("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("blk.0.attn_q.bias").type());
+            assertEquals(2, f.getInt("general.file_type"));
+        }
+    }
+
+    @Test
     void ggufRequantizationEqualsConvertingDirectly() throws Exception {
         HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen35(), HfFixture.Dtype.BF16, 1, 17);
         Path f32 = tmp.resolve("f32.gguf"), direct = tmp.resolve("direct.gguf"), requant = tmp.resolve("requant.gguf");
@@ -165,6 +179,7 @@ class CheckpointConversionTest {
         try (GgufFile f = GgufFile.open(q4)) {
             assertEquals(GgmlType.Q4_0, f.tensor("blk.0.attn_q.weight").type());
             assertEquals(GgmlType.F32, f.tensor("blk.0.attn_norm.weight").type());
+            assertEquals(GgmlType.Q8_0, f.tensor("token_embd.weight").type(), "tied head: Q6_K wanted, rows of 128 fall back to Q8_0");
         }
     }
 
