@@ -138,6 +138,22 @@ class CheckpointConversionTest {
     }
 
     @Test
+    void q4KMGivesTheDeltaNetQkvProjectionQ6K() throws Exception {
+        HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen35(), HfFixture.Dtype.BF16, 1, 16);
+        Path gguf = tmp.resolve("q.gguf");
+        CheckpointConverter.convert(ckpt.dir(), gguf, TargetType.Q4_K_M, line -> { });
+        try (GgufFile f = GgufFile.open(gguf)) {
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.1.attn_qkv.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("output.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("token_embd.weight").type(), "untied: the embedding is not the head");
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.1.attn_gate.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.1.ssm_out.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("blk.1.ssm_conv1d.weight").type());
+            assertEquals(GgmlType.F32, f.tensor("blk.1.ssm_a").type());
+        }
+    }
+
+    @Test
     void q4_0KeepsAnUntiedOutputHeadAtQ6K() throws Exception {
         HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen2(), HfFixture.Dtype.BF16, 1, 16);
         Path gguf = tmp.resolve("q.gguf");
