@@ -71,16 +71,14 @@ class LogitsCommandTest {
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(70, lines.length);
-        // Same thread count as the command: the row split may change the last bits of a sum.
-        try (var m = dev.qwen4j.model.Models.load(java.nio.file.Path.of(model), dev.qwen4j.model.LoadOptions.defaults().withThreads(1))) {
+        try (var m = dev.qwen4j.model.Models.load(java.nio.file.Path.of(model))) {
             float[] last = new float[m.vocabSize()];
             m.forward(m.newState(70), ids, 0, 70, last, false);
             assertArrayEquals(LogitsCommand.topK(last, 0, last.length, 3), ids(lines[69]));
-            // Slicing may move a sum's last bits (other kernel tiling), nothing more.
             Matcher first = PAIR.matcher(lines[69]);
-            assertTrue(first.find(), lines[69]);
-            float expected = last[LogitsCommand.topK(last, 0, last.length, 1)[0]];
-            assertEquals(expected, Float.parseFloat(first.group(2)), 1e-5f * Math.abs(expected), lines[69]);
+            assertTrue(first.find());
+            float best = last[LogitsCommand.topK(last, 0, last.length, 1)[0]];
+            assertEquals(best, Float.parseFloat(first.group(2)), 1e-5 * Math.abs(best));   // last-bit noise of the SIMD kernels
         }
     }
 
