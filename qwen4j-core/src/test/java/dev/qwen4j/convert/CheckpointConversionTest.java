@@ -74,6 +74,18 @@ class CheckpointConversionTest {
     }
 
     @Test
+    void aTemporaryGgufCarriesTokenizerAndTemplateForTheEngine() throws Exception {
+        HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("Qwen-Test"), HfFixture.qwen3(), HfFixture.Dtype.BF16, 1, 14);
+        Path gguf = CheckpointLoader.temporaryGguf(ckpt.dir());
+        try (dev.qwen4j.generate.Engine engine = dev.qwen4j.generate.Engine.load(gguf)) {
+            assertEquals("Qwen-Test", engine.name());
+            assertArrayEquals(new int[] {2023, 872, 198, 39, 301, 385, 2024}, engine.tokenizer().encode("<|im_start|>user\nHello<|im_end|>", true));
+        } finally {
+            Files.delete(gguf);
+        }
+    }
+
+    @Test
     void loadingAFolderKeepsTheStoredWeightTypes() throws Exception {
         HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen35(), HfFixture.Dtype.BF16, 1, 14);
         try (HfCheckpoint c = HfCheckpoint.open(ckpt.dir())) {
