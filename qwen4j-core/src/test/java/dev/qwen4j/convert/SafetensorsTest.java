@@ -145,6 +145,32 @@ class SafetensorsTest {
         assertTrue(e.getMessage().contains("no *.safetensors weights"), e.getMessage());
     }
 
+    /** Seeded byte mutations of a valid file: each either parses (every view in bounds) or fails with a CheckpointException. */
+    @Test
+    void mutatedFilesFailCleanly() {
+        Map<String, SafetensorsBytes.Tensor> t = new LinkedHashMap<>();
+        t.put("a", new SafetensorsBytes.Tensor("F32", new long[] {2, 2}, SafetensorsBytes.f32(1, 2, 3, 4)));
+        t.put("b", new SafetensorsBytes.Tensor("F16", new long[] {3}, new byte[6]));
+        byte[] valid = SafetensorsBytes.encode(t);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(42);
+        int parsed = 0;
+        for (int i = 0; i < 3000; i++) {
+            byte[] b = valid.clone();
+            int edits = 1 + r.nextInt(3);
+            for (int e = 0; e < edits; e++) b[r.nextInt(b.length)] = (byte) r.nextInt(256);
+            if (r.nextInt(4) == 0) b = java.util.Arrays.copyOf(b, r.nextInt(b.length));
+            try (Safetensors s = Safetensors.parse(MemorySegment.ofArray(b), "m")) {
+                for (Safetensors.Entry e : s.tensors().values()) {
+                    assertEquals(e.elementCount() * e.dtype().size, e.data().byteSize());
+                }
+                parsed++;
+            } catch (CheckpointException expected) {
+                assertTrue(expected.getMessage().startsWith("m: "), expected.getMessage());
+            }
+        }
+        assertTrue(parsed > 0 && parsed < 3000, "some mutations parse, most do not: " + parsed);
+    }
+
     private static byte[] header(String json, byte[] data) {
         return SafetensorsBytes.raw(json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, json, data);
     }
