@@ -239,7 +239,8 @@ public final class Session implements AutoCloseable {
             if (atMark || atPeriodic) cache.checkpoint(atMark ? PromptCache.Kind.TURN_START : PromptCache.Kind.PERIODIC);
             if (position < prompt.length) listener.accept(new GenerationEvent.PromptProgress(position - from, total));
         }
-        cache.checkpoint(PromptCache.Kind.END);
+        // No checkpoint at the very end of the prompt: the same prompt again resumes one token earlier (at the
+        // answer-start mark), and a longer one parts from it at that mark too.
         listener.accept(new GenerationEvent.PromptProgress(total, total));
         return true;
     }
