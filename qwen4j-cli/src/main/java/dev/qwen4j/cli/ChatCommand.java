@@ -11,11 +11,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -70,19 +67,16 @@ final class ChatCommand implements Callable<Integer> {
                         engine.name(), contextSize, chat.thinking() ? "on" : "off");
                 err.flush();
             }
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            while (true) {
-                if (StatusLine.TERMINAL) {
-                    out.print("> ");
-                    out.flush();
-                }
-                String line = in.readLine();
-                if (line == null) break;
-                if (line.isBlank()) continue;
-                if (line.startsWith("/")) {
-                    if (!command(line.strip())) break;
-                } else {
-                    answer(line);
+            try (LineInput in = LineInput.open(out, err)) {
+                while (true) {
+                    String line = in.readLine(StatusLine.TERMINAL ? "> " : "");
+                    if (line == null) break;
+                    if (line.isBlank()) continue;
+                    if (line.startsWith("/")) {
+                        if (!command(line.strip())) break;
+                    } else {
+                        answer(line);
+                    }
                 }
             }
             return 0;
