@@ -9,6 +9,7 @@ import dev.qwen4j.generate.Usage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -43,6 +44,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ReplyOptions replyOptions;
 
+    @Option(names = "--drop-oldest", description = "When the conversation outgrows the context, drop its oldest turns (default: say so and keep everything).")
+    boolean dropOldest;
+
     private PrintWriter out;
     private PrintWriter err;
     private Engine engine;
@@ -61,6 +65,7 @@ final class ChatCommand implements Callable<Integer> {
             chat = engine.newChat(contextSize);
             chat.system(replyOptions.system);
             if (replyOptions.think != null) chat.thinking(replyOptions.think);
+            if (dropOldest) chat.contextPolicy(Chat.ContextPolicy.DROP_OLDEST);
             Interrupts.install();
             if (StatusLine.TERMINAL) {
                 err.printf("%s, context %d tokens, thinking %s. /help for commands, Ctrl-D to quit.%n",
@@ -90,7 +95,7 @@ final class ChatCommand implements Callable<Integer> {
         try {
             result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(line, options, printer));
         } catch (PromptTooLongException e) {
-            err.println("qwen4j: " + e.getMessage() + " (/clear starts over)");
+            err.println("qwen4j: " + e.getMessage() + " (/clear starts over, --drop-oldest forgets old turns)");
             err.flush();
             return;
         }
