@@ -2,6 +2,7 @@ package dev.qwen4j.cli;
 
 import dev.qwen4j.hub.DownloadProgress;
 import dev.qwen4j.hub.HubConfig;
+import dev.qwen4j.hub.MemoryFit;
 import dev.qwen4j.hub.ModelRef;
 import dev.qwen4j.hub.ModelResolver;
 
@@ -27,13 +28,28 @@ final class HubAccess {
         return offline ? c.withOffline(true) : c;
     }
 
-    /** A resolver printing download progress to {@code err}: a bar on a terminal, a line per 10% otherwise. */
+    /**
+     * A resolver printing download progress to {@code err}: a bar on a terminal, a line per 10% otherwise, nothing
+     * with {@code HF_HUB_DISABLE_PROGRESS_BARS=1}.
+     */
     static ModelResolver resolver(boolean offline, PrintWriter err) {
-        return new ModelResolver(config(offline), DownloadProgress.console(err, DownloadProgress.isTerminal()));
+        DownloadProgress progress = HubConfig.isTrue(environment.get("HF_HUB_DISABLE_PROGRESS_BARS"))
+                ? DownloadProgress.none() : DownloadProgress.console(err, DownloadProgress.isTerminal());
+        return new ModelResolver(config(offline), progress);
     }
 
     /** The local GGUF file for {@code model} (null = the default model), pulling it if it is not cached. */
     static Path resolve(String model, boolean offline, PrintWriter err) throws IOException {
         return resolver(offline, err).resolve(ModelRef.parse(model));
+    }
+
+    /**
+     * Refuses (with {@link MemoryFit.NotEnoughMemoryException}, a one-line message suggesting a shorter --ctx or a
+     * smaller quant) a model that cannot fit in this machine's memory at {@code contextLength}; prints a warning
+     * on {@code err} when it fits only by pushing other programs out. Call it before loading.
+     */
+    static void checkMemory(String model, Path file, int contextLength, PrintWriter err) throws IOException {
+        MemoryFit.Verdict v = MemoryFit.require(model == null ? file.toString() : model, file, contextLength);
+        if (v.message() != null) err.println("qwen4j: " + v.message());
     }
 }

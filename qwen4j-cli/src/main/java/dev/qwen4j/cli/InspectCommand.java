@@ -1,6 +1,7 @@
 package dev.qwen4j.cli;
 
 import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.gguf.GgufModelFiles;
 import dev.qwen4j.gguf.GgufValue;
 import dev.qwen4j.tensor.GgmlType;
 import dev.qwen4j.tensor.Tensor;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -34,12 +36,15 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        try (GgufFile gguf = GgufFile.open(file)) {
+        try (GgufModelFiles model = GgufModelFiles.open(file)) {
+            GgufFile gguf = model.header();
+            List<Tensor> tensors = model.tensors();
             String arch = gguf.getString("general.architecture", "(none)");
             out.printf("file:          %s%n", file);
-            out.printf("format:        GGUF v%d, %d metadata keys, %d tensors, alignment %d, %s%n",
-                    gguf.version(), gguf.metadata().size(), gguf.tensors().size(), gguf.alignment(), bytes(gguf.fileSize()));
-            out.printf("architecture:  %s%n", arch);
+            String shards = model.shards().size() == 1 ? "" : " in " + model.shards().size() + " shards";
+            out.printf("format:        GGUF v%d, %d metadata keys, %d tensors%s, alignment %d, %s%n",
+                    gguf.version(), gguf.metadata().size(), tensors.size(), shards, gguf.alignment(), bytes(model.totalSize()));
+            out.printf("architecture:  %s%n", printable(arch));
             String name = gguf.getString("general.name", null);
             if (name != null) out.printf("name:          %s%n", printable(name));
 
@@ -63,17 +68,17 @@ final class InspectCommand implements Callable<Integer> {
             String template = gguf.getString("tokenizer.chat_template", null);
             out.printf("  chat template: %s%n", template == null ? "none" : "present (" + template.length() + " chars)");
 
-            if (!noTensors && !gguf.tensors().isEmpty()) {
+            if (!noTensors && !tensors.isEmpty()) {
                 out.println();
                 out.printf("%-40s %-7s %-18s %12s%n", "tensor", "type", "shape", "bytes");
-                for (Tensor t : gguf.tensors()) {
+                for (Tensor t : tensors) {
                     out.printf("%-40s %-7s %-18s %12d%n", printable(t.name()), t.type(), t.shapeString(), t.byteSize());
                 }
             }
-            if (!gguf.tensors().isEmpty()) {
+            if (!tensors.isEmpty()) {
                 Map<GgmlType, long[]> byType = new EnumMap<>(GgmlType.class);
                 long totalParams = 0;
-                for (Tensor t : gguf.tensors()) {
+                for (Tensor t : tensors) {
                     long[] acc = byType.computeIfAbsent(t.type(), k -> new long[3]);
                     acc[0]++;
                     acc[1] += t.elementCount();
@@ -87,7 +92,7 @@ final class InspectCommand implements Callable<Integer> {
                     out.printf("  %-7s %5d tensors %14d params %12s%n", e.getKey(), e.getValue()[0], e.getValue()[1], bytes(e.getValue()[2]));
                     totalBytes += e.getValue()[2];
                 }
-                out.printf("  %-7s %5d tensors %14d params %12s%n", "all", gguf.tensors().size(), totalParams, bytes(totalBytes));
+                out.printf("  %-7s %5d tensors %14d params %12s%n", "all", tensors.size(), totalParams, bytes(totalBytes));
             }
         }
         return 0;

@@ -19,6 +19,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "logits", description = "Print the logits a model gives for a sequence of token ids (one JSON line per position).")
 final class LogitsCommand implements Callable<Integer> {
+    private static final int BATCH = 64;
+
     @Spec
     CommandSpec spec;
 
@@ -51,10 +53,15 @@ final class LogitsCommand implements Callable<Integer> {
             for (int id : ids) {
                 if (id >= vocab) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + model + " (0.." + (vocab - 1) + ")");
             }
+            // One prompt, fed in slices so that only BATCH rows of logits are held at a time (a long prompt
+            // times a 248k vocabulary would not fit); the state carries over, so the result is the same.
             ModelState state = m.newState(ids.length);
-            float[] logits = new float[ids.length * vocab];
-            m.forward(state, ids, 0, ids.length, logits, true);
-            for (int pos = 0; pos < ids.length; pos++) out.println(line(pos, ids[pos], logits, pos * vocab, vocab));
+            float[] logits = new float[Math.min(BATCH, ids.length) * vocab];
+            for (int start = 0; start < ids.length; start += BATCH) {
+                int n = Math.min(BATCH, ids.length - start);
+                m.forward(state, ids, start, n, logits, true);
+                for (int i = 0; i < n; i++) out.println(line(start + i, ids[start + i], logits, i * vocab, vocab));
+            }
         }
         out.flush();
         return 0;

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
                 ShowCommand.class,
                 RmCommand.class,
                 BenchCommand.class,
+                QuantizeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -40,7 +40,8 @@ final class PullCommand implements Callable<Integer> {
         }
         ModelResolver resolver = HubAccess.resolver(offline, err);
         ModelResolver.Pulled p = resolver.pull(m);
-        out.printf("%s: %s %s (%s) from %s%n", m.displayName(), p.downloaded() ? "downloaded" : "up to date", p.file(),
+        String status = p.downloaded() ? "downloaded" : resolver.config().offline() ? "cached (offline: not checked for updates)" : "up to date";
+        out.printf("%s: %s %s (%s) from %s%n", m.displayName(), status, p.file(),
                 InspectCommand.bytes(p.size()), p.repo());
         out.printf("  %s%n", p.path());
         return 0;

@@ -43,7 +43,7 @@ class HubCommandsTest {
                 .putUInt32("qwen3.attention.head_count", 2)
                 .putUInt32("qwen3.attention.head_count_kv", 1)
                 .putString("tokenizer.chat_template", TEMPLATE)
-                .addF32("token_embd.weight", new long[] {8, 4}, new float[32])
+                .addF32("token_embd.weight", new long[] {8, 1024}, new float[8 * 1024]) // 32 KiB: served from LFS
                 .toBytes();
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("README.md", "card".getBytes(StandardCharsets.UTF_8));
@@ -80,7 +80,8 @@ class HubCommandsTest {
     void pullListShowRm() throws IOException {
         assertEquals(0, run("pull", "qwen3:0.6b"), err);
         assertTrue(out.startsWith("qwen3:0.6b: downloaded Qwen3-0.6B-Q8_0.gguf"), out);
-        assertTrue(err.contains("downloading Qwen3-0.6B-Q8_0.gguf"), err);
+        assertTrue(err.contains("downloading Qwen3-0.6B-Q8_0.gguf (32."), err);
+        assertEquals(1, hub.requests("GET", "/cdn/").size());
 
         assertEquals(0, run("pull", "qwen3:0.6b"), err);
         assertTrue(out.startsWith("qwen3:0.6b: up to date"), out);
@@ -109,6 +110,14 @@ class HubCommandsTest {
         assertEquals(0, run("list"), err);
         assertTrue(out.startsWith("no models in "), out);
         assertEquals(requests, hub.requestCount(), "list, show and rm never use the network");
+    }
+
+    @Test
+    void hfHubDisableProgressBarsSilencesTheProgress() {
+        HubAccess.environment = Map.of("HF_HOME", home.toString(), "HF_ENDPOINT", hub.endpoint(),
+                "HF_HUB_DISABLE_PROGRESS_BARS", "1");
+        assertEquals(0, run("pull", "qwen3:0.6b"), err);
+        assertEquals("", err);
     }
 
     @Test
@@ -144,6 +153,18 @@ class HubCommandsTest {
         Path file = Files.list(home.resolve("hub/models--Qwen--Qwen3-0.6B-GGUF/blobs")).findFirst().orElseThrow();
         assertEquals(0, run("show", file.toString()), err);
         assertTrue(out.contains("architecture:  qwen3"), out);
+    }
+
+    @Test
+    void checkMemoryRefusesAContextNoMachineHas() throws IOException {
+        assertEquals(0, run("pull", "qwen3:0.6b"), err);
+        Path file = Files.list(home.resolve("hub/models--Qwen--Qwen3-0.6B-GGUF/blobs")).findFirst().orElseThrow();
+        java.io.StringWriter warnings = new java.io.StringWriter();
+        HubAccess.checkMemory("qwen3:0.6b", file, 4096, new java.io.PrintWriter(warnings));
+        dev.qwen4j.hub.MemoryFit.NotEnoughMemoryException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.qwen4j.hub.MemoryFit.NotEnoughMemoryException.class,
+                () -> HubAccess.checkMemory("qwen3:0.6b", file, Integer.MAX_VALUE, new java.io.PrintWriter(warnings)));
+        assertTrue(e.getMessage().startsWith("qwen3:0.6b will not fit in memory"), e.getMessage());
     }
 
     @Test

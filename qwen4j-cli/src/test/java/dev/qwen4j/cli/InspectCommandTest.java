@@ -1,6 +1,8 @@
 package dev.qwen4j.cli;
 
 import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.gguf.GgufValue;
+import dev.qwen4j.gguf.GgufValueType;
 import dev.qwen4j.gguf.GgufWriter;
 import dev.qwen4j.tensor.GgmlType;
 import dev.qwen4j.tensor.Tensor;
@@ -138,6 +140,26 @@ class InspectCommandTest {
         assertLine(r, "  Q4_K +1 tensors +1536 params +864 B");
         long total = 3L * 2 * (84 + 110 + 144 + 176 + 210 + 136) + 3L * 16 * 34;
         assertLine(r, "  all +7 tensors +" + 7 * 1536 + " params +" + String.format("%.1f KiB", total / 1024.0));
+    }
+
+    @Test
+    void describesASplitModelAsOneModel(@TempDir Path dir) throws IOException {
+        try (GgufFile original = GgufFile.open(Fixtures.model("qwen3-micro-Q8_0.gguf"))) {
+            List<Tensor> all = original.tensors();
+            for (int s = 0; s < 2; s++) {
+                GgufWriter w = s == 0 ? GgufWriter.copyOfMetadata(original) : new GgufWriter();
+                w.put("split.no", GgufValue.of(GgufValueType.UINT16, s)).put("split.count", GgufValue.of(GgufValueType.UINT16, 2));
+                for (Tensor t : all.subList(s * 23, (s + 1) * 23)) w.addTensor(t.name(), t.type(), t.shape(), t.data());
+                w.write(dir.resolve(String.format("split-%05d-of-00002.gguf", s + 1)));
+            }
+        }
+        Run r = run("inspect", dir.resolve("split-00001-of-00002.gguf").toString());
+        assertEquals(0, r.exitCode, r.err);
+        assertLine(r, "format: +GGUF v3, 27 metadata keys, 46 tensors in 2 shards, alignment 32, [0-9.]+ KiB");
+        assertLine(r, "architecture: +qwen3");
+        assertLine(r, "token_embd.weight +Q8_0 +128x2048 +278528");
+        assertLine(r, "blk.3.ffn_up.weight +Q8_0 +128x256 +34816");
+        assertLine(r, "  all +46 tensors .*");
     }
 
     @Test

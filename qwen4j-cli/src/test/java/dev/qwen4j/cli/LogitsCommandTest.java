@@ -59,6 +59,27 @@ class LogitsCommandTest {
     }
 
     @Test
+    void longPromptsAreFedInSlicesWithTheSameResult() throws Exception {
+        int[] ids = new int[70];
+        StringBuilder arg = new StringBuilder();
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * 37 + 5) % 2048;
+            arg.append(i > 0 ? "," : "").append(ids[i]);
+        }
+        String model = Fixtures.model("qwen35-micro-F32.gguf").toString();
+        Run r = run("logits", "--model", model, "--tokens", arg.toString(), "--top", "3", "--threads", "1");
+        assertEquals(0, r.exit(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(70, lines.length);
+        try (var m = dev.qwen4j.model.Models.load(java.nio.file.Path.of(model))) {
+            float[] last = new float[m.vocabSize()];
+            m.forward(m.newState(70), ids, 0, 70, last, false);
+            assertArrayEquals(LogitsCommand.topK(last, 0, last.length, 3), ids(lines[69]));
+            assertTrue(lines[69].contains("," + last[LogitsCommand.topK(last, 0, last.length, 1)[0]] + "]"), lines[69]);
+        }
+    }
+
+    @Test
     void allAddsEveryLogit() {
         Run r = run("logits", "--model", Fixtures.model("qwen2-micro-F32.gguf").toString(), "--tokens", "1,2", "--top", "3", "--all");
         assertEquals(0, r.exit(), r.err());

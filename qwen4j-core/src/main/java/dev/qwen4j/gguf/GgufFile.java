@@ -28,14 +28,15 @@ import java.util.Optional;
 /**
  * A parsed GGUF v2/v3 file (QWEN_SPEC.md §1.1). The file is memory-mapped; tensors are views into the mapping,
  * valid until {@link #close()}. Every structural problem is reported as a {@link GgufFormatException} naming
- * the problem and its byte offset — hostile files never cause a giant allocation or another exception type.
+ * the problem and its byte offset — hostile files never cause a giant allocation or another exception type
+ * (checked by GgufHostileInputTest and GgufFuzzTest). Heap use is bounded: metadata and tensor infos may take at
+ * most {@value #MAX_HEADER_BYTES} bytes of the file, one string at most {@value #MAX_STRING_BYTES} bytes, one array
+ * at most {@value #MAX_ARRAY_LENGTH} elements. Tensor data is never copied.
  */
 public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" little-endian
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final int MAX_DIMS = 4;
-    /** Header fields before the first key/value record: magic, version, tensor count, metadata count. */
-    private static final int HEADER_BYTES = 24;
     /** Smallest tensor-info record: empty name (8), n_dims (4), one dimension (8), type (4), offset (8). */
     private static final int MIN_TENSOR_INFO_BYTES = 32;
     /** Smallest key/value record: key length (8), a one-byte key, value type (4), a one-byte value. */
@@ -70,7 +71,9 @@ public final class GgufFile implements AutoCloseable {
         }
         long v = r.u32("version");
         if (v != 2 && v != 3) {
-            throw new GgufFormatException("unsupported GGUF version " + v + " (qwen4j reads versions 2 and 3)", 4);
+            boolean bigEndian = Integer.reverseBytes((int) v) == 2 || Integer.reverseBytes((int) v) == 3;
+            throw new GgufFormatException("unsupported GGUF version " + v + (bigEndian
+                    ? " (a big-endian file; qwen4j reads little-endian versions 2 and 3)" : " (qwen4j reads versions 2 and 3)"), 4);
         }
         this.version = (int) v;
         long tensorCount = r.count("tensor count", MIN_TENSOR_INFO_BYTES);
@@ -387,7 +390,7 @@ public final class GgufFile implements AutoCloseable {
     public String[] getStringArray(String key) {
         GgufValue v = metadata.get(key);
         if (v == null) return null;
-        if (v.value() instanceof String[] a) return a;
+        if (v.value() instanceof String[] a) return a.clone();
         throw wrongType(key, v, "an array of strings");
     }
 
@@ -396,7 +399,7 @@ public final class GgufFile implements AutoCloseable {
         GgufValue v = metadata.get(key);
         if (v == null) return null;
         Object a = v.value();
-        if (a instanceof int[] ints) return ints;
+        if (a instanceof int[] ints) return ints.clone();
         long[] longs = switch (a) {
             case byte[] b -> { long[] r = new long[b.length]; for (int i = 0; i < b.length; i++) r[i] = v.elementType() == GgufValueType.UINT8 ? b[i] & 0xFF : b[i]; yield r; }
             case short[] s -> { long[] r = new long[s.length]; for (int i = 0; i < s.length; i++) r[i] = v.elementType() == GgufValueType.UINT16 ? s[i] & 0xFFFF : s[i]; yield r; }
@@ -414,7 +417,7 @@ public final class GgufFile implements AutoCloseable {
     public float[] getFloatArray(String key) {
         GgufValue v = metadata.get(key);
         if (v == null) return null;
-        if (v.value() instanceof float[] f) return f;
+        if (v.value() instanceof float[] f) return f.clone();
         if (v.value() instanceof double[] d) {
             float[] f = new float[d.length];
             for (int i = 0; i < d.length; i++) f[i] = (float) d[i];

@@ -45,9 +45,15 @@ public final class GgufWriter {
      * until the copy is written.
      */
     public static GgufWriter copyOf(GgufFile file) {
+        GgufWriter w = copyOfMetadata(file);
+        for (Tensor t : file.tensors()) w.addTensor(t.name(), t.type(), t.shape(), t.data());
+        return w;
+    }
+
+    /** A writer holding a parsed file's metadata (in file order) and no tensors. */
+    public static GgufWriter copyOfMetadata(GgufFile file) {
         GgufWriter w = new GgufWriter();
         file.metadata().forEach(w::put);
-        for (Tensor t : file.tensors()) w.addTensor(t.name(), t.type(), t.shape(), t.data());
         return w;
     }
 
@@ -103,26 +109,38 @@ public final class GgufWriter {
     /** Adds a tensor whose bytes come from a callback; {@code dims} in ggml order (row length first). */
     public GgufWriter addTensor(String name, GgmlType type, long[] dims, TensorData data) {
         if (tensorNames.containsKey(name)) throw new IllegalArgumentException("duplicate tensor name " + name);
-        if (dims.length < 1 || dims.length > 4) throw new IllegalArgumentException(name + ": 1 to 4 dimensions");
-        long rows = 1;
-        for (int i = 1; i < dims.length; i++) rows = Math.multiplyExact(rows, dims[i]);
-        long bytes = Math.multiplyExact(type.rowBytes(dims[0]), rows);
+        long bytes = byteSize(name, type, dims);
         PendingTensor t = new PendingTensor(name, type, dims.clone(), bytes, data);
         tensors.add(t);
         tensorNames.put(name, t);
         return this;
     }
 
+    /** The bytes a tensor of this type and shape occupies; rejects shapes {@link GgufFile} would reject. */
+    private static long byteSize(String name, GgmlType type, long[] dims) {
+        if (dims.length < 1 || dims.length > 4) throw new IllegalArgumentException(name + ": 1 to 4 dimensions");
+        for (long d : dims) if (d < 0) throw new IllegalArgumentException(name + ": negative dimension in " + java.util.Arrays.toString(dims));
+        if (dims[0] > Integer.MAX_VALUE) throw new IllegalArgumentException(name + ": row length " + dims[0] + " exceeds " + Integer.MAX_VALUE);
+        long rows = 1;
+        for (int i = 1; i < dims.length; i++) rows = Math.multiplyExact(rows, dims[i]);
+        Math.multiplyExact(dims[0], rows);
+        return Math.multiplyExact(type.rowBytes(dims[0]), rows);
+    }
+
+    private static void checkSize(String name, GgmlType type, long[] dims, long given) {
+        long expected = byteSize(name, type, dims);
+        if (expected != given) throw new IllegalArgumentException(name + ": " + given + " bytes given, " + expected + " expected");
+    }
+
     /** Adds a tensor from raw bytes (already in the type's layout). */
     public GgufWriter addTensor(String name, GgmlType type, long[] dims, byte[] raw) {
-        long expected = type.rowBytes(dims[0]);
-        for (int i = 1; i < dims.length; i++) expected *= dims[i];
-        if (expected != raw.length) throw new IllegalArgumentException(name + ": " + raw.length + " bytes given, " + expected + " expected");
+        checkSize(name, type, dims, raw.length);
         return addTensor(name, type, dims, out -> out.write(raw));
     }
 
     /** Adds a tensor from a memory segment (e.g. a view of another GGUF file). */
     public GgufWriter addTensor(String name, GgmlType type, long[] dims, MemorySegment raw) {
+        checkSize(name, type, dims, raw.byteSize());
         return addTensor(name, type, dims, out -> {
             byte[] buf = new byte[1 << 20];
             long n = raw.byteSize();

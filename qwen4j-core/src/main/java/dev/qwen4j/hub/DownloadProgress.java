@@ -87,9 +87,12 @@ public interface DownloadProgress {
             this.lastDecile = total > 0 ? (int) (alreadyHave * 10 / total) : 0;
             this.active = true;
             if (!terminal) {
-                out.println(alreadyHave > 0
-                        ? String.format(Locale.ROOT, "resuming %s at %s of %s", name, bytes(alreadyHave), bytes(total))
-                        : String.format(Locale.ROOT, "downloading %s (%s)", name, bytes(total)));
+                if (alreadyHave > 0) {
+                    out.println(String.format(Locale.ROOT, "resuming %s at %s%s", name, bytes(alreadyHave),
+                            total > 0 ? " of " + bytes(total) : ""));
+                } else {
+                    out.println("downloading " + name + (total > 0 ? " (" + bytes(total) + ")" : ""));
+                }
             } else {
                 draw();
             }

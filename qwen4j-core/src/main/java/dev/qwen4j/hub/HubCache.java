@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -47,7 +48,7 @@ public final class HubCache {
         public String displayName() {
             Optional<String> quant = quant();
             Optional<Catalogue.Entry> entry = Catalogue.byRepo(repo);
-            if (entry.isPresent() && quant.isPresent()) return entry.get().name() + "-" + quant.get().toLowerCase(java.util.Locale.ROOT);
+            if (entry.isPresent() && quant.isPresent()) return entry.get().name() + "-" + quant.get().toLowerCase(Locale.ROOT);
             return quant.map(q -> "hf.co/" + repo + ":" + q).orElse("hf.co/" + repo + "/" + file);
         }
     }
@@ -96,7 +97,8 @@ public final class HubCache {
     void writeRef(String repo, String revision, String commit) throws IOException {
         Path ref = repoDir(repo).resolve("refs").resolve(revision);
         Files.createDirectories(ref.getParent());
-        Path tmp = Files.createTempFile(ref.getParent(), revision, ".tmp");
+        // not createTempFile: its 0600 mode would make the ref unreadable to other users sharing the cache
+        Path tmp = ref.resolveSibling(revision + "." + ProcessHandle.current().pid() + "." + Thread.currentThread().threadId() + ".tmp");
         Files.writeString(tmp, commit, StandardCharsets.UTF_8);
         Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
@@ -164,7 +166,7 @@ public final class HubCache {
             for (String commit : commits(repo, ModelRef.HubModel.REVISION)) {
                 String current = ref(repo, ModelRef.HubModel.REVISION).orElse(null);
                 for (String file : snapshotFiles(repo, commit)) {
-                    if (!file.toLowerCase().endsWith(".gguf")) continue;
+                    if (!file.toLowerCase(Locale.ROOT).endsWith(".gguf")) continue;
                     Path snap = snapshot(repo, commit, file);
                     Path blob = snap.toRealPath();
                     out.add(new CachedFile(repo, commit, file, snap, blob, Files.size(blob),

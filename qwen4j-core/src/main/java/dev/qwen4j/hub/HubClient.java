@@ -1,10 +1,15 @@
 package dev.qwen4j.hub;
 
+import dev.qwen4j.json.Json;
+import dev.qwen4j.json.JsonException;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,6 +24,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The three hub requests qwen4j makes, with the JDK HTTP client:
@@ -64,11 +75,18 @@ final class HubClient {
     RepoListing listFiles(String repo, String revision) throws IOException {
         URI uri = URI.create(config.endpoint() + "/api/models/" + repo + "/revision/" + encode(revision));
         HttpResponse<String> response = send(request(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
+        for (int hop = 0; response.statusCode() / 100 == 3 && hop < MAX_REDIRECTS; hop++) {
+            // a renamed repository redirects to its new name on the same host
+            Optional<String> location = response.headers().firstValue("Location");
+            if (location.isEmpty()) break;
+            uri = uri.resolve(location.get());
+            response = send(request(uri, sameHost(uri)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        }
         check(response.statusCode(), response.headers(), repo, null);
         Object json;
         try {
             json = Json.parse(response.body());
-        } catch (IllegalArgumentException e) {
+        } catch (JsonException e) {
             throw new HubException("unexpected answer from " + uri + ": " + e.getMessage());
         }
         if (!(json instanceof Map<?, ?> model)) throw new HubException("unexpected answer from " + uri + ": not a JSON object");
@@ -85,15 +103,16 @@ final class HubClient {
     FileMetadata head(String repo, String revision, String file) throws IOException {
         URI uri = resolveUrl(repo, revision, file);
         for (int hop = 0; ; hop++) {
-            HttpRequest req = request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
+            HttpRequest req = request(uri, sameHost(uri)).method("HEAD", HttpRequest.BodyPublishers.noBody())
                     .header("Accept-Encoding", "identity").build();
             HttpResponse<Void> response = send(req, HttpResponse.BodyHandlers.discarding());
             HttpHeaders h = response.headers();
             int status = response.statusCode();
             Optional<String> location = h.firstValue("Location");
-            // A relative redirect is the hub's own (a renamed repo); an absolute one goes to the CDN and the
-            // headers we need are already on this response.
-            if (status / 100 == 3 && location.isPresent() && location.get().startsWith("/") && hop < MAX_REDIRECTS) {
+            // A redirect without the file's metadata is the hub's own (a renamed repo): follow it. One that carries
+            // X-Linked-Etag / X-Repo-Commit points at the content (a CDN, or a mirror's own path): stop here.
+            boolean hasMetadata = h.firstValue("X-Linked-Etag").isPresent() || h.firstValue("X-Repo-Commit").isPresent();
+            if (status / 100 == 3 && location.isPresent() && !hasMetadata && hop < MAX_REDIRECTS) {
                 uri = uri.resolve(location.get());
                 continue;
             }
@@ -157,10 +176,27 @@ final class HubClient {
             progress.start(file, expectedSize, offset);
             out.position(offset);
             long done = offset;
-            try (InputStream in = response.body()) {
+            InputStream in = response.body();
+            // The JDK client has no read timeout for a body: a watchdog closes a stream that stopped delivering,
+            // which ends the blocked read, and the caller resumes with a new request.
+            long stallNanos = config.stallTimeout().toNanos();
+            AtomicLong lastData = new AtomicLong(System.nanoTime());
+            AtomicBoolean stalled = new AtomicBoolean();
+            long period = Math.max(10, Math.min(1000, config.stallTimeout().toMillis() / 4));
+            ScheduledFuture<?> watchdog = Watchdog.TIMER.scheduleAtFixedRate(() -> {
+                if (System.nanoTime() - lastData.get() > stallNanos && stalled.compareAndSet(false, true)) {
+                    try {
+                        in.close();
+                    } catch (IOException ignored) {
+                        // closing is all we wanted
+                    }
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+            try (in) {
                 byte[] buf = new byte[1 << 20];
                 int n;
                 while ((n = in.read(buf)) > 0) {
+                    lastData.set(System.nanoTime());
                     ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                     while (bb.hasRemaining()) out.write(bb);
                     if (hash != null) hash.update(buf, 0, n);
@@ -168,14 +204,31 @@ final class HubClient {
                     progress.update(done);
                 }
             } catch (IOException e) {
+                if (stalled.get()) throw stalledError(file, done, e);
                 throw new HubException("connection lost after " + done + " bytes of " + file + " (" + e.getMessage() + ")", true, e);
             } finally {
+                watchdog.cancel(false);
                 out.force(false);
             }
+            if (stalled.get()) throw stalledError(file, done, null);
             if (expectedSize >= 0 && done < expectedSize) {
                 throw new HubException("download of " + file + " ended early at " + done + " of " + expectedSize + " bytes", true, null);
             }
         }
+    }
+
+    private HubException stalledError(String file, long done, Throwable cause) {
+        return new HubException("no data for " + config.stallTimeout().toSeconds() + " s after " + done + " bytes of "
+                + file + "; reconnecting", true, cause);
+    }
+
+    /** One daemon timer for all downloads' stall checks. */
+    private static final class Watchdog {
+        static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "qwen4j-download-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws IOException {
@@ -187,10 +240,19 @@ final class HubClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HubException("interrupted", false, e);
+        } catch (HttpConnectTimeoutException e) {
+            throw new HubException("timed out connecting to " + hostPort(request.uri()), true, e);
+        } catch (ConnectException e) {
+            throw new HubException("cannot connect to " + hostPort(request.uri()) + " (no network, or a wrong HF_ENDPOINT?"
+                    + " cached models still work offline)", true, e);
         } catch (IOException e) {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new HubException("cannot reach " + request.uri().getHost() + ": " + why, true, e);
+            throw new HubException("cannot reach " + hostPort(request.uri()) + ": " + why, true, e);
         }
+    }
+
+    private static String hostPort(URI uri) {
+        return uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
     }
 
     private HttpRequest.Builder request(URI uri) {

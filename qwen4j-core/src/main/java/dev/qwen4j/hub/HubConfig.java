@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * Where models come from and where they are kept, read from the same environment variables huggingface_hub uses so
  * both tools share one cache: {@code HF_ENDPOINT} (a mirror), {@code HF_TOKEN} (or the {@code $HF_HOME/token} file
- * written by {@code huggingface-cli login}), {@code HF_HOME} / {@code HF_HUB_CACHE} and {@code HF_HUB_OFFLINE}.
+ * written by {@code huggingface-cli login}), {@code HF_HOME} / {@code HF_HUB_CACHE}, {@code HF_HUB_OFFLINE} and
+ * {@code HF_HUB_DOWNLOAD_TIMEOUT} (seconds without data before a download is dropped and resumed; default 60).
  * Tests build one from a map instead of touching the real environment.
  *
  * @param endpoint       base URL of the hub, no trailing slash
@@ -21,9 +22,10 @@ import java.util.Set;
  * @param offline        never open a network connection
  * @param maxAttempts    attempts per HTTP request before a transient failure is reported
  * @param retryBaseDelay first back-off delay; doubled on each further attempt
+ * @param stallTimeout   a download that receives nothing for this long is dropped and resumed
  */
 public record HubConfig(String endpoint, String token, Path hubCache, boolean offline, int maxAttempts,
-                        Duration retryBaseDelay) {
+                        Duration retryBaseDelay, Duration stallTimeout) {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
     private static final Set<String> TRUE_WORDS = Set.of("1", "on", "yes", "true");
 
@@ -65,15 +67,28 @@ public record HubConfig(String endpoint, String token, Path hubCache, boolean of
         }
         String endpoint = has(env, "HF_ENDPOINT") ? env.get("HF_ENDPOINT").trim() : DEFAULT_ENDPOINT;
         boolean offline = isTrue(env.get("HF_HUB_OFFLINE"));
-        return new HubConfig(endpoint, token, hubCache, offline, 5, Duration.ofSeconds(1));
+        Duration stall = Duration.ofSeconds(60);
+        if (has(env, "HF_HUB_DOWNLOAD_TIMEOUT")) {
+            try {
+                stall = Duration.ofMillis(Math.max(1, (long) (Double.parseDouble(env.get("HF_HUB_DOWNLOAD_TIMEOUT").trim()) * 1000)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds, not '"
+                        + env.get("HF_HUB_DOWNLOAD_TIMEOUT") + "'");
+            }
+        }
+        return new HubConfig(endpoint, token, hubCache, offline, 4, Duration.ofSeconds(1), stall);
     }
 
     public HubConfig withOffline(boolean offline) {
-        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay);
+        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay, stallTimeout);
     }
 
     public HubConfig withRetries(int maxAttempts, Duration retryBaseDelay) {
-        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay);
+        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay, stallTimeout);
+    }
+
+    public HubConfig withStallTimeout(Duration stallTimeout) {
+        return new HubConfig(endpoint, token, hubCache, offline, maxAttempts, retryBaseDelay, stallTimeout);
     }
 
     /** Host name of the endpoint, for messages ("401 from huggingface.co"). */
@@ -88,7 +103,8 @@ public record HubConfig(String endpoint, String token, Path hubCache, boolean of
         return v != null && !v.isBlank();
     }
 
-    static boolean isTrue(String v) {
+    /** True for huggingface_hub's spellings of "on": 1, ON, YES, TRUE (any case). */
+    public static boolean isTrue(String v) {
         return v != null && TRUE_WORDS.contains(v.trim().toLowerCase(Locale.ROOT));
     }
 

@@ -143,6 +143,16 @@ public final class MemoryFit {
         return new Verdict(true, null, e, largest);
     }
 
+    /**
+     * {@link #check} for a GGUF file on this machine, before loading it; throws {@link NotEnoughMemoryException}
+     * when the model cannot fit. A returned verdict may still carry a warning to print.
+     */
+    public static Verdict require(String modelName, Path file, int contextLength) throws IOException {
+        try (GgufFile gguf = GgufFile.open(file)) {
+            return require(modelName, gguf, contextLength);
+        }
+    }
+
     /** {@link #check} for an open GGUF file on this machine; throws when the model cannot fit. */
     public static Verdict require(String modelName, GgufFile gguf, int contextLength) {
         Verdict v = check(modelName, ModelShape.of(gguf), gguf.fileSize(), contextLength, Machine.current());

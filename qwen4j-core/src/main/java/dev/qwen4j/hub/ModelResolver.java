@@ -10,7 +10,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -133,17 +136,20 @@ public final class ModelResolver {
         return new Pulled(snap, m.repo(), file, commit, Files.size(blob), downloaded);
     }
 
-    /** Removes the cached file {@code ref} names; returns it (with the bytes it used) or empty if it was not cached. */
+    /**
+     * Removes the cached file {@code m} names and returns it, or empty if it was not cached. A name without a quant
+     * is refused when several quants of the model are cached.
+     */
     public Optional<HubCache.CachedFile> remove(ModelRef.HubModel m) throws IOException {
         if (m.quant() == null && m.file() == null) {
             // "rm qwen3:4b" must not guess which of several cached quants to delete
-            java.util.Set<String> quants = new java.util.TreeSet<>();
+            Set<String> quants = new TreeSet<>();
             for (String commit : cache.commits(m.repo(), ModelRef.HubModel.REVISION)) {
                 quants.addAll(Quants.available(cache.snapshotFiles(m.repo(), commit)));
             }
             if (quants.size() > 1) {
                 throw new HubException("several quants of " + m.displayName() + " are cached (" + String.join(", ", quants)
-                        + "); name the one to delete, e.g. " + m.displayName() + "-" + quants.iterator().next().toLowerCase(java.util.Locale.ROOT));
+                        + "); name the one to delete, e.g. " + m.displayName() + "-" + quants.iterator().next().toLowerCase(Locale.ROOT));
             }
         }
         Optional<HubCache.CachedFile> cached = findCached(m);

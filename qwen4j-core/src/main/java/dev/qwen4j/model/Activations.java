@@ -11,11 +11,9 @@ final class Activations {
     final float[] h, x, y;
     /** Attention projections (q may include the Qwen3.5 gate), the attended values, RoPE tables. */
     final float[] q, k, v, attn, cos, sin;
-    /** Attention scores of one query row: one per position. */
-    final float[] scores;
     final float[] ffnGate, ffnUp;
-    /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, one head's output. */
-    final float[] mix, z, beta, alpha, headOut;
+    /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, each head's δ and output. */
+    final float[] mix, z, beta, alpha, headDelta, headOut;
     /** chunk × vocab, allocated on the first request for every token's logits. */
     float[] allLogits = new float[0];
 
@@ -34,14 +32,14 @@ final class Activations {
         attn = new float[chunk * s.attnDim()];
         cos = new float[chunk * s.ropeHalf()];
         sin = new float[chunk * s.ropeHalf()];
-        scores = new float[s.attnDim() > 0 ? capacity : 0];
         ffnGate = new float[chunk * s.ffn()];
         ffnUp = new float[chunk * s.ffn()];
         mix = new float[chunk * s.convDim()];
         z = new float[chunk * s.valueDim()];
         beta = new float[chunk * s.valueHeads()];
         alpha = new float[chunk * s.valueHeads()];
-        headOut = new float[s.valueHeadDim()];
+        headDelta = new float[s.valueHeads() * s.valueHeadDim()];
+        headOut = new float[s.valueHeads() * s.valueHeadDim()];
     }
 
     float[] allLogits(int vocab) {
@@ -51,7 +49,7 @@ final class Activations {
 
     long byteSize() {
         long n = 0;
-        for (float[] a : new float[][]{h, x, y, q, k, v, attn, cos, sin, scores, ffnGate, ffnUp, mix, z, beta, alpha, headOut, allLogits}) {
+        for (float[] a : new float[][]{h, x, y, q, k, v, attn, cos, sin, ffnGate, ffnUp, mix, z, beta, alpha, headDelta, headOut, allLogits}) {
             n += a.length;
         }
         return 4 * n;

@@ -1,8 +1,13 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.Kernels;
+
+import java.util.Arrays;
+
 /**
  * Causal grouped-query attention over a {@link KvCache} (QWEN_SPEC.md §2.4). Scores are computed one query row
- * at a time into a buffer of length position+1, so memory stays linear in the context.
+ * and head at a time into a buffer of length position+1, so memory stays linear in the context; the (token, head)
+ * pairs of a batch run in parallel on the kernel threads.
  */
 final class Attention {
     private Attention() {
@@ -13,59 +18,50 @@ final class Attention {
      * attend for each token. Token t's query heads sit at {@code a.q[t·qRowStride + h·qHeadStride ..]}
      * (Qwen3.5 interleaves its gate, hence the strides); the result goes to {@code a.attn}, heads in order.
      */
-    static void causal(ModelConfig c, Rope rope, KvCache cache, Activations a, int start, int tokens, int qRowStride,
-                       int qHeadStride) {
+    static void causal(Kernels kernels, ModelConfig c, Rope rope, KvCache cache, Activations a, int start, int tokens,
+                       int qRowStride, int qHeadStride) {
         int kvDim = c.kvDim();
-        int attnDim = c.heads() * c.headDim();
+        int heads = c.heads();
+        int attnDim = heads * c.headDim();
         rope.angles(start, tokens, a.cos, a.sin);
         cache.ensure(start + tokens);
         for (int t = 0; t < tokens; t++) {
-            for (int h = 0; h < c.heads(); h++) rope.rotate(a.q, t * qRowStride + h * qHeadStride, a.cos, a.sin, t);
+            for (int h = 0; h < heads; h++) rope.rotate(a.q, t * qRowStride + h * qHeadStride, a.cos, a.sin, t);
             for (int h = 0; h < c.kvHeads(); h++) rope.rotate(a.k, t * kvDim + h * c.headDim(), a.cos, a.sin, t);
             cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
         }
-        for (int t = 0; t < tokens; t++) {
-            attend(c, cache, start + t, a.q, t * qRowStride, qHeadStride, a.scores, a.attn, t * attnDim);
-        }
+        kernels.parallelFor(tokens * heads, 1, (from, to) -> {
+            float[] scores = new float[start + tokens];
+            for (int i = from; i < to; i++) {
+                int t = i / heads, h = i % heads;
+                attendHead(c, cache, start + t, h, a.q, t * qRowStride + h * qHeadStride, scores, a.attn, t * attnDim + h * c.headDim());
+            }
+        });
     }
 
     /**
-     * For the query at {@code position} (all heads at {@code q[qOff..]}, head h at {@code qOff + h·qStride}),
-     * writes the attended values of every head to {@code out[outOff + h·headDim ..]}.
+     * Query head {@code h} at {@code position} (its vector at {@code q[qOff..]}) against cached positions
+     * 0..position: softmax(q·k/√d_h) weighted sum of values into {@code out[outOff .. + headDim)}.
      */
-    static void attend(ModelConfig c, KvCache cache, int position, float[] q, int qOff, int qStride,
-                       float[] scores, float[] out, int outOff) {
+    static void attendHead(ModelConfig c, KvCache cache, int position, int h, float[] q, int qOff, float[] scores,
+                           float[] out, int outOff) {
         int headDim = c.headDim();
-        int kvDim = cache.kvDim();
-        float[] keys = cache.keys();
-        float[] values = cache.values();
+        int kvOff = (h / c.groupSize()) * headDim;            // consecutive query heads share a KV head
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = 0; h < c.heads(); h++) {
-            int qh = qOff + h * qStride;
-            int kvOff = (h / c.groupSize()) * headDim;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int tau = 0; tau <= position; tau++) {
-                int k = tau * kvDim + kvOff;
-                float s = 0;
-                for (int i = 0; i < headDim; i++) s += q[qh + i] * keys[k + i];
-                s *= scale;
-                scores[tau] = s;
-                if (s > max) max = s;
-            }
-            float sum = 0;
-            for (int tau = 0; tau <= position; tau++) {
-                float e = (float) Math.exp(scores[tau] - max);
-                scores[tau] = e;
-                sum += e;
-            }
-            int o = outOff + h * headDim;
-            java.util.Arrays.fill(out, o, o + headDim, 0f);
-            float inv = 1f / sum;
-            for (int tau = 0; tau <= position; tau++) {
-                float a = scores[tau] * inv;
-                int v = tau * kvDim + kvOff;
-                for (int i = 0; i < headDim; i++) out[o + i] += a * values[v + i];
-            }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int tau = 0; tau <= position; tau++) {
+            float s = cache.dotKey(tau, kvOff, q, qOff, headDim) * scale;
+            scores[tau] = s;
+            if (s > max) max = s;
         }
+        float sum = 0;
+        for (int tau = 0; tau <= position; tau++) {
+            float e = (float) Math.exp(scores[tau] - max);
+            scores[tau] = e;
+            sum += e;
+        }
+        Arrays.fill(out, outOff, outOff + headDim, 0f);
+        float inv = 1f / sum;
+        for (int tau = 0; tau <= position; tau++) cache.addValue(tau, kvOff, scores[tau] * inv, out, outOff, headDim);
     }
 }

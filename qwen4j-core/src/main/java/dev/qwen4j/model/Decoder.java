@@ -28,9 +28,10 @@ final class Decoder implements LanguageModel {
     private final float[] outputNorm;
     private final Tensor output;
     private final StateLayout layout;
+    private final LoadOptions options;
 
     Decoder(ModelConfig config, GgufFile file, Kernels kernels, Tensor tokenEmbedding, List<DecoderLayer> layers,
-            float[] outputNorm, Tensor output, StateLayout layout) {
+            float[] outputNorm, Tensor output, StateLayout layout, LoadOptions options) {
         this.config = config;
         this.file = file;
         this.kernels = kernels;
@@ -39,6 +40,7 @@ final class Decoder implements LanguageModel {
         this.outputNorm = outputNorm;
         this.output = output;
         this.layout = layout;
+        this.options = options;
     }
 
     public ModelConfig config() {
@@ -63,7 +65,12 @@ final class Decoder implements LanguageModel {
     @Override
     public ModelState newState(int contextSize) {
         if (contextSize <= 0) throw new IllegalArgumentException("context size must be positive, got " + contextSize);
-        return new DecoderState(this, layout, contextSize);
+        long kvValues = (long) contextSize * layout.kvDim();
+        if (kvValues > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("context size " + contextSize + " is too large for this model: at most "
+                    + (Integer.MAX_VALUE - 8) / layout.kvDim() + " positions");
+        }
+        return new DecoderState(this, layout, options.kvCacheType(), contextSize);
     }
 
     @Override

@@ -22,11 +22,11 @@ final class DecoderState implements ModelState {
     private final int capacity;
     private int position;
 
-    DecoderState(Decoder model, Decoder.StateLayout layout, int capacity) {
+    DecoderState(Decoder model, Decoder.StateLayout layout, LoadOptions.KvCacheType kvType, int capacity) {
         this.model = model;
         this.capacity = capacity;
         this.caches = new KvCache[layout.attentionLayers()];
-        for (int i = 0; i < caches.length; i++) caches[i] = new KvCache(layout.kvDim(), capacity);
+        for (int i = 0; i < caches.length; i++) caches[i] = KvCache.create(kvType, layout.kvDim(), capacity);
         this.deltaNets = new GatedDeltaNet.State[layout.deltaNetLayers()];
         for (int i = 0; i < deltaNets.length; i++) deltaNets[i] = new GatedDeltaNet.State(layout.deltaNet());
         this.activations = new Activations(layout.sizes(), Math.min(Decoder.CHUNK, capacity), capacity);
@@ -127,8 +127,8 @@ final class DecoderState implements ModelState {
         out.writeInt(position);
         for (KvCache c : caches) {
             out.writeInt(c.kvDim());
-            writeFloats(out, c.keys(), position * c.kvDim());
-            writeFloats(out, c.values(), position * c.kvDim());
+            out.writeUTF(c.type().name());
+            c.writeTo(out, position);
         }
         for (GatedDeltaNet.State d : deltaNets) {
             out.writeInt(d.conv.length);
@@ -155,9 +155,9 @@ final class DecoderState implements ModelState {
         for (KvCache c : caches) {
             int kvDim = in.readInt();
             expect(kvDim == c.kvDim(), "saved KV width " + kvDim + " does not match the model's " + c.kvDim());
-            c.ensure(pos);
-            readFloats(in, c.keys(), pos * kvDim);
-            readFloats(in, c.values(), pos * kvDim);
+            String type = in.readUTF();
+            expect(type.equals(c.type().name()), "saved KV cache is " + type + ", this state's is " + c.type());
+            c.readFrom(in, pos);
         }
         for (GatedDeltaNet.State d : deltaNets) {
             expect(in.readInt() == d.conv.length, "saved conv state size does not match the model");

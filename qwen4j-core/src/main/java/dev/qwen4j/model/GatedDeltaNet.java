@@ -50,85 +50,92 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         int convDim = c.convDim();
         int nv = c.valueHeads();
         int dv = c.valueHeadDim();
+        int dk = c.keyHeadDim();
+        float queryScale = (float) (1.0 / Math.sqrt(dk));
         for (int t = 0; t < tokens; t++) {
-            convolve(a.mix, t * convDim, s.conv);
-            normalizeQueriesAndKeys(a.mix, t * convDim);
-            for (int j = 0; j < nv; j++) {
-                float beta = Activation.sigmoid(a.beta[t * nv + j]);
-                float decay = (float) Math.exp(Activation.softplus(a.alpha[t * nv + j] + dtBias[j]) * decayRate[j]);
-                int kappa = j % c.keyHeads();               // tiled value → key head order of qwen35 GGUFs (§4.8.2)
-                int qOff = t * convDim + kappa * c.keyHeadDim();
-                int kOff = qOff + c.keyDim();
-                int vOff = t * convDim + 2 * c.keyDim() + j * dv;
-                deltaRule(s.recurrent, j, a.mix, qOff, kOff, vOff, beta, decay, a.headOut);
-                RmsNorm.gated(a.headOut, 0, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
+            int row = t * convDim;
+            convolve(a.mix, row, s.conv, convTaps, convDim, c.convKernel());
+            for (int head = 0; head < c.keyHeads(); head++) {
+                l2Normalize(a.mix, row + head * dk, dk, queryScale);              // q̂, also × 1/√d_k
+                l2Normalize(a.mix, row + c.keyDim() + head * dk, dk, 1f);         // k̂
             }
         }
+        // Value heads are independent through the whole chunk: each runs its tokens in order on some thread.
+        kernels.parallelFor(nv, 1, (from, to) -> {
+            for (int j = from; j < to; j++) {
+                int kappa = j % c.keyHeads();               // tiled value → key head order of qwen35 GGUFs (§4.8.2)
+                for (int t = 0; t < tokens; t++) {
+                    int row = t * convDim;
+                    float beta = Activation.sigmoid(a.beta[t * nv + j]);
+                    float decay = (float) Math.exp(Activation.softplus(a.alpha[t * nv + j] + dtBias[j]) * decayRate[j]);
+                    int qOff = row + kappa * dk;
+                    int kOff = qOff + c.keyDim();
+                    int vOff = row + 2 * c.keyDim() + j * dv;
+                    deltaRule(s.recurrent, j * dk * dv, dk, dv, a.mix, qOff, kOff, vOff, beta, decay, a.headDelta, a.headOut, j * dv);
+                    RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
+                }
+            }
+        });
         Linear.project(kernels, out, a.z, tokens, a.y);
     }
 
     /**
-     * Causal depthwise conv over [state, new] then SiLU, in place on one token's channels; the state keeps the
-     * last K−1 pre-conv inputs, oldest first (§4.6.1 step 2, §11.4).
+     * Causal depthwise conv over [state, new] then SiLU, in place on one token's {@code channels} values; taps are
+     * {@code kernel} per channel, the last one multiplies the new input; the state keeps the last K−1 pre-conv
+     * inputs, oldest first (§4.6.1 step 2, §11.4).
      */
-    void convolve(float[] mix, int off, float[] state) {
-        int kernel = c.convKernel();
+    static void convolve(float[] mix, int off, float[] state, float[] taps, int channels, int kernel) {
         int keep = kernel - 1;
-        for (int ch = 0; ch < c.convDim(); ch++) {
+        for (int ch = 0; ch < channels; ch++) {
             float input = mix[off + ch];
-            int taps = ch * kernel;
+            int t = ch * kernel;
             int st = ch * keep;
-            float sum = convTaps[taps + keep] * input;
-            for (int i = 0; i < keep; i++) sum += convTaps[taps + i] * state[st + i];
+            float sum = taps[t + keep] * input;
+            for (int i = 0; i < keep; i++) sum += taps[t + i] * state[st + i];
             for (int i = 0; i + 1 < keep; i++) state[st + i] = state[st + i + 1];
             if (keep > 0) state[st + keep - 1] = input;
             mix[off + ch] = Activation.silu(sum);
         }
     }
 
-    /** q, k ← x / max(‖x‖, 1e-6) per key head (llama.cpp, §11.3); q also × 1/√d_k. */
-    private void normalizeQueriesAndKeys(float[] mix, int off) {
-        int dk = c.keyHeadDim();
-        float queryScale = (float) (1.0 / Math.sqrt(dk));
-        for (int head = 0; head < 2 * c.keyHeads(); head++) {
-            int o = off + head * dk;
-            float ss = 0;
-            for (int i = 0; i < dk; i++) ss += mix[o + i] * mix[o + i];
-            float inv = 1f / Math.max((float) Math.sqrt(ss), 1e-6f);
-            if (head < c.keyHeads()) inv *= queryScale;
-            for (int i = 0; i < dk; i++) mix[o + i] *= inv;
-        }
+    /** x ← x / max(‖x‖, 1e-6) · scale: llama.cpp's L2 norm (§11.3; HF puts the eps inside the root instead). */
+    static void l2Normalize(float[] x, int off, int n, float scale) {
+        float ss = 0;
+        for (int i = 0; i < n; i++) ss += x[off + i] * x[off + i];
+        float inv = scale / Math.max((float) Math.sqrt(ss), 1e-6f);
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
     }
 
     /**
-     * One token of the gated delta rule for value head j (§4.6.1 step 8): S ← α·S; δ = β·(v − Sᵀk); S ← S + k·δᵀ;
-     * o = Sᵀq. S is d_k × d_v, row = key index.
+     * One token of the gated delta rule for one value head (§4.6.1 step 8, §11.1): S ← α·S; δ = β·(v − Sᵀk̂);
+     * S ← S + k̂·δᵀ; o = Sᵀq̂. S is d_k × d_v at {@code state[base..]}, row = key index. Two passes over S: decay
+     * with the read of Sᵀk̂, then the write fused with the read of Sᵀq̂. δ and o use {@code [off, off + d_v)} of
+     * their buffers.
      */
-    private void deltaRule(float[] recurrent, int j, float[] mix, int qOff, int kOff, int vOff, float beta, float decay,
-                           float[] o) {
-        int dk = c.keyHeadDim();
-        int dv = c.valueHeadDim();
-        int base = j * dk * dv;
-        java.util.Arrays.fill(o, 0f);               // o first holds Sᵀk (the memory's prediction for k)
+    static void deltaRule(float[] state, int base, int dk, int dv, float[] qkv, int qOff, int kOff, int vOff, float beta,
+                          float decay, float[] delta, float[] o, int off) {
+        java.util.Arrays.fill(delta, off, off + dv, 0f);   // first Sᵀk̂ (what the memory predicts for k̂), then δ
         for (int i = 0; i < dk; i++) {
             int row = base + i * dv;
-            float ki = mix[kOff + i];
+            float ki = qkv[kOff + i];
             for (int col = 0; col < dv; col++) {
-                recurrent[row + col] *= decay;
-                o[col] += recurrent[row + col] * ki;
+                float sv = state[row + col] * decay;
+                state[row + col] = sv;
+                delta[off + col] += sv * ki;
             }
         }
-        for (int col = 0; col < dv; col++) o[col] = beta * (mix[vOff + col] - o[col]);   // δ
+        for (int col = 0; col < dv; col++) delta[off + col] = beta * (qkv[vOff + col] - delta[off + col]);
+        java.util.Arrays.fill(o, off, off + dv, 0f);
         for (int i = 0; i < dk; i++) {
             int row = base + i * dv;
-            float ki = mix[kOff + i];
-            for (int col = 0; col < dv; col++) recurrent[row + col] += ki * o[col];
-        }
-        java.util.Arrays.fill(o, 0f);
-        for (int i = 0; i < dk; i++) {
-            int row = base + i * dv;
-            float qi = mix[qOff + i];
-            for (int col = 0; col < dv; col++) o[col] += recurrent[row + col] * qi;
+            float ki = qkv[kOff + i];
+            float qi = qkv[qOff + i];
+            for (int col = 0; col < dv; col++) {
+                float sv = state[row + col] + ki * delta[off + col];
+                state[row + col] = sv;
+                o[off + col] += sv * qi;
+            }
         }
     }
+
 }

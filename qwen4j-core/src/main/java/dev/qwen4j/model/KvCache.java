@@ -1,50 +1,213 @@
 package dev.qwen4j.model;
 
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * One attention layer's cache of post-RoPE keys and raw values, {@code kvDim = n_kv·d_h} floats per position
- * (QWEN_SPEC.md §2.4). Grows by doubling up to the state's capacity, so a large context costs memory only once
- * it is used. (F32 today; an F16 variant would implement the same four methods.)
+ * One attention layer's cache of post-RoPE keys and raw values, {@code kvDim = n_kv·d_h} per position
+ * (QWEN_SPEC.md §2.4), stored as F32 or F16 ({@link LoadOptions.KvCacheType}). Grows by doubling up to the
+ * state's capacity, so a large context costs memory only once it is used. Attention reads it only through
+ * {@link #dotKey} and {@link #addValue}, so the element type stays a private matter of the cache.
  */
-final class KvCache {
-    private final int kvDim;
-    private final int capacity;
-    private float[] keys = new float[0];
-    private float[] values = new float[0];
+abstract sealed class KvCache {
+    final int kvDim;
+    final int capacity;
 
-    KvCache(int kvDim, int capacity) {
+    private KvCache(int kvDim, int capacity) {
         this.kvDim = kvDim;
         this.capacity = capacity;
+    }
+
+    static KvCache create(LoadOptions.KvCacheType type, int kvDim, int capacity) {
+        return switch (type) {
+            case F32 -> new F32(kvDim, capacity);
+            case F16 -> new F16(kvDim, capacity);
+        };
     }
 
     int kvDim() {
         return kvDim;
     }
 
+    abstract LoadOptions.KvCacheType type();
+
     /** Makes room for positions 0..positions-1. */
-    void ensure(int positions) {
-        long needed = (long) positions * kvDim;
-        if (needed <= keys.length) return;
-        long grown = Math.max(needed, Math.min((long) capacity * kvDim, Math.max(2L * keys.length, 64L * kvDim)));
-        keys = Arrays.copyOf(keys, Math.toIntExact(grown));
-        values = Arrays.copyOf(values, Math.toIntExact(grown));
+    abstract void ensure(int positions);
+
+    abstract void store(int position, float[] k, int kOff, float[] v, int vOff);
+
+    /** {@code q[qOff..qOff+n) · key[position][off..off+n)}. */
+    abstract float dotKey(int position, int off, float[] q, int qOff, int n);
+
+    /** {@code out[outOff..outOff+n) += a · value[position][off..off+n)}. */
+    abstract void addValue(int position, int off, float a, float[] out, int outOff, int n);
+
+    abstract long byteSize();
+
+    /** Raw keys then values of positions 0..positions-1, little-endian. */
+    abstract void writeTo(DataOutput out, int positions) throws IOException;
+
+    abstract void readFrom(DataInput in, int positions) throws IOException;
+
+    /** Size of the arrays after growing to hold {@code needed} elements. */
+    int grownLength(long needed, int current) {
+        long grown = Math.max(needed, Math.min((long) capacity * kvDim, Math.max(2L * current, 64L * kvDim)));
+        return Math.toIntExact(grown);
     }
 
-    void store(int position, float[] k, int kOff, float[] v, int vOff) {
-        System.arraycopy(k, kOff, keys, position * kvDim, kvDim);
-        System.arraycopy(v, vOff, values, position * kvDim, kvDim);
+    static final class F32 extends KvCache {
+        private float[] keys = new float[0];
+        private float[] values = new float[0];
+
+        F32(int kvDim, int capacity) {
+            super(kvDim, capacity);
+        }
+
+        @Override
+        LoadOptions.KvCacheType type() {
+            return LoadOptions.KvCacheType.F32;
+        }
+
+        @Override
+        void ensure(int positions) {
+            long needed = (long) positions * kvDim;
+            if (needed <= keys.length) return;
+            int n = grownLength(needed, keys.length);
+            keys = Arrays.copyOf(keys, n);
+            values = Arrays.copyOf(values, n);
+        }
+
+        @Override
+        void store(int position, float[] k, int kOff, float[] v, int vOff) {
+            System.arraycopy(k, kOff, keys, position * kvDim, kvDim);
+            System.arraycopy(v, vOff, values, position * kvDim, kvDim);
+        }
+
+        @Override
+        float dotKey(int position, int off, float[] q, int qOff, int n) {
+            int k = position * kvDim + off;
+            float s = 0;
+            for (int i = 0; i < n; i++) s += q[qOff + i] * keys[k + i];
+            return s;
+        }
+
+        @Override
+        void addValue(int position, int off, float a, float[] out, int outOff, int n) {
+            int v = position * kvDim + off;
+            for (int i = 0; i < n; i++) out[outOff + i] += a * values[v + i];
+        }
+
+        @Override
+        long byteSize() {
+            return 4L * (keys.length + values.length);
+        }
+
+        @Override
+        void writeTo(DataOutput out, int positions) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate(4 * kvDim).order(ByteOrder.LITTLE_ENDIAN);
+            for (float[] a : new float[][]{keys, values}) {
+                for (int p = 0; p < positions; p++) {
+                    buf.clear();
+                    buf.asFloatBuffer().put(a, p * kvDim, kvDim);
+                    out.write(buf.array());
+                }
+            }
+        }
+
+        @Override
+        void readFrom(DataInput in, int positions) throws IOException {
+            ensure(positions);
+            byte[] bytes = new byte[4 * kvDim];
+            ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            for (float[] a : new float[][]{keys, values}) {
+                for (int p = 0; p < positions; p++) {
+                    in.readFully(bytes);
+                    buf.clear();
+                    buf.asFloatBuffer().get(a, p * kvDim, kvDim);
+                }
+            }
+        }
     }
 
-    float[] keys() {
-        return keys;
-    }
+    /** Half the memory; values are rounded to F16 (nearest even) when stored, as llama.cpp's F16 cache does. */
+    static final class F16 extends KvCache {
+        private short[] keys = new short[0];
+        private short[] values = new short[0];
 
-    float[] values() {
-        return values;
-    }
+        F16(int kvDim, int capacity) {
+            super(kvDim, capacity);
+        }
 
-    long byteSize() {
-        return 4L * (keys.length + values.length);
+        @Override
+        LoadOptions.KvCacheType type() {
+            return LoadOptions.KvCacheType.F16;
+        }
+
+        @Override
+        void ensure(int positions) {
+            long needed = (long) positions * kvDim;
+            if (needed <= keys.length) return;
+            int n = grownLength(needed, keys.length);
+            keys = Arrays.copyOf(keys, n);
+            values = Arrays.copyOf(values, n);
+        }
+
+        @Override
+        void store(int position, float[] k, int kOff, float[] v, int vOff) {
+            int base = position * kvDim;
+            for (int i = 0; i < kvDim; i++) {
+                keys[base + i] = Float.floatToFloat16(k[kOff + i]);
+                values[base + i] = Float.floatToFloat16(v[vOff + i]);
+            }
+        }
+
+        @Override
+        float dotKey(int position, int off, float[] q, int qOff, int n) {
+            int k = position * kvDim + off;
+            float s = 0;
+            for (int i = 0; i < n; i++) s += q[qOff + i] * Float.float16ToFloat(keys[k + i]);
+            return s;
+        }
+
+        @Override
+        void addValue(int position, int off, float a, float[] out, int outOff, int n) {
+            int v = position * kvDim + off;
+            for (int i = 0; i < n; i++) out[outOff + i] += a * Float.float16ToFloat(values[v + i]);
+        }
+
+        @Override
+        long byteSize() {
+            return 2L * (keys.length + values.length);
+        }
+
+        @Override
+        void writeTo(DataOutput out, int positions) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate(2 * kvDim).order(ByteOrder.LITTLE_ENDIAN);
+            for (short[] a : new short[][]{keys, values}) {
+                for (int p = 0; p < positions; p++) {
+                    buf.clear();
+                    buf.asShortBuffer().put(a, p * kvDim, kvDim);
+                    out.write(buf.array());
+                }
+            }
+        }
+
+        @Override
+        void readFrom(DataInput in, int positions) throws IOException {
+            ensure(positions);
+            byte[] bytes = new byte[2 * kvDim];
+            ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            for (short[] a : new short[][]{keys, values}) {
+                for (int p = 0; p < positions; p++) {
+                    in.readFully(bytes);
+                    buf.clear();
+                    buf.asShortBuffer().get(a, p * kvDim, kvDim);
+                }
+            }
+        }
     }
 }

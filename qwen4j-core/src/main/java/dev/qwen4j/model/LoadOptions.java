@@ -5,8 +5,8 @@ package dev.qwen4j.model;
  */
 public record LoadOptions(int threads, KvCacheType kvCacheType) {
 
-    /** Element type of the attention KV cache. Only F32 exists today; F16 halves its memory (planned). */
-    public enum KvCacheType { F32 }
+    /** Element type of the attention KV cache: F32 (exact) or F16 (half the memory, llama.cpp's default). */
+    public enum KvCacheType { F32, F16 }
 
     public LoadOptions {
         if (threads < 0) throw new IllegalArgumentException("threads must be ≥ 0, got " + threads);
@@ -19,5 +19,9 @@ public record LoadOptions(int threads, KvCacheType kvCacheType) {
 
     public LoadOptions withThreads(int n) {
         return new LoadOptions(n, kvCacheType);
+    }
+
+    public LoadOptions withKvCacheType(KvCacheType type) {
+        return new LoadOptions(threads, type);
     }
 }

@@ -22,7 +22,9 @@ public final class Models {
         return load(gguf, LoadOptions.defaults());
     }
 
+    /** A GGUF file, or a Hugging Face checkpoint folder (converted on the fly, see {@link dev.qwen4j.convert.CheckpointLoader}). */
     public static LanguageModel load(Path path, LoadOptions options) throws IOException {
+        if (java.nio.file.Files.isDirectory(path)) return dev.qwen4j.convert.CheckpointLoader.load(path, options);
         GgufFile gguf = GgufFile.open(path);
         Kernels kernels = null;
         try {
@@ -34,9 +36,9 @@ public final class Models {
             ModelConfig config = config(gguf);
             kernels = Kernels.create(options.threads());
             return switch (arch) {
-                case "qwen2" -> Qwen2Model.load(gguf, config, kernels);
-                case "qwen3" -> Qwen3Model.load(gguf, config, kernels);
-                default -> Qwen35Model.load(gguf, config, deltaNetConfig(gguf), kernels);
+                case "qwen2" -> Qwen2Model.load(gguf, config, kernels, options);
+                case "qwen3" -> Qwen3Model.load(gguf, config, kernels, options);
+                default -> Qwen35Model.load(gguf, config, deltaNetConfig(gguf), kernels, options);
             };
         } catch (RuntimeException e) {
             if (kernels != null) kernels.close();
@@ -80,9 +82,9 @@ public final class Models {
 
     /** The parts every family shares: embedding, final norm, output head (tied to the embedding when absent). */
     static Decoder assemble(GgufFile gguf, ModelConfig c, Kernels kernels, WeightReader w, List<DecoderLayer> layers,
-                            Decoder.StateLayout layout) {
+                            Decoder.StateLayout layout, LoadOptions options) {
         Tensor embedding = w.matrix("token_embd.weight", c.hidden(), c.vocabSize());
         Tensor output = w.has("output.weight") ? w.matrix("output.weight", c.hidden(), c.vocabSize()) : embedding;
-        return new Decoder(c, gguf, kernels, embedding, layers, w.vector("output_norm.weight", c.hidden()), output, layout);
+        return new Decoder(c, gguf, kernels, embedding, layers, w.vector("output_norm.weight", c.hidden()), output, layout, options);
     }
 }

@@ -24,12 +24,12 @@ final class Qwen2Model {
             Linear.project(kernels, wv, a.x, tokens, a.v);
             Linear.addBias(a.v, bv, tokens);
             int hd = c.headDim();
-            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
+            Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
             Linear.project(kernels, wo, a.attn, tokens, a.y);
         }
     }
 
-    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels) {
+    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels, LoadOptions options) {
         WeightReader w = new WeightReader(gguf, kernels);
         Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
         int h = c.hidden();
@@ -45,6 +45,6 @@ final class Qwen2Model {
             layers.add(new DecoderLayer(w.vector(p + "attn_norm.weight", h), attention, w.vector(p + "ffn_norm.weight", h),
                     FeedForward.read(w, p, h, c.ffn())));
         }
-        return Models.assemble(gguf, c, kernels, w, layers, Qwen3Model.denseLayout(c));
+        return Models.assemble(gguf, c, kernels, w, layers, Qwen3Model.denseLayout(c), options);
     }
 }

@@ -31,7 +31,7 @@ final class Qwen35Model {
             int qRow = 2 * c.heads() * hd;
             RmsNorm.heads(a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
             RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
-            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, qRow, 2 * hd);
+            Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, qRow, 2 * hd);
             int attnDim = c.heads() * hd;
             for (int t = 0; t < tokens; t++) {
                 for (int h = 0; h < c.heads(); h++) {
@@ -52,7 +52,7 @@ final class Qwen35Model {
         }
     }
 
-    static Decoder load(GgufFile gguf, ModelConfig c, DeltaNetConfig d, Kernels kernels) {
+    static Decoder load(GgufFile gguf, ModelConfig c, DeltaNetConfig d, Kernels kernels, LoadOptions options) {
         WeightReader w = new WeightReader(gguf, kernels);
         Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
         int h = c.hidden();
@@ -78,6 +78,6 @@ final class Qwen35Model {
         Activations.Sizes sizes = new Activations.Sizes(h, 2 * attnDim, c.kvDim(), attnDim, c.ropeDims() / 2, c.ffn(),
                 d.convDim(), d.valueDim(), d.valueHeads(), d.valueHeadDim());
         return Models.assemble(gguf, c, kernels, w, layers,
-                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes));
+                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes), options);
     }
 }

@@ -23,12 +23,12 @@ final class Qwen3Model {
             int hd = c.headDim();
             RmsNorm.heads(a.q, 0, tokens * c.heads(), hd, qNorm, c.rmsEps());
             RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
-            Attention.causal(c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
+            Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
             Linear.project(kernels, wo, a.attn, tokens, a.y);
         }
     }
 
-    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels) {
+    static Decoder load(GgufFile gguf, ModelConfig c, Kernels kernels, LoadOptions options) {
         WeightReader w = new WeightReader(gguf, kernels);
         Rope rope = new Rope(c.ropeDims(), c.ropeTheta());
         int h = c.hidden();
@@ -44,7 +44,7 @@ final class Qwen3Model {
             layers.add(new DecoderLayer(w.vector(p + "attn_norm.weight", h), attention, w.vector(p + "ffn_norm.weight", h),
                     FeedForward.read(w, p, h, c.ffn())));
         }
-        return Models.assemble(gguf, c, kernels, w, layers, denseLayout(c));
+        return Models.assemble(gguf, c, kernels, w, layers, denseLayout(c), options);
     }
 
     static Decoder.StateLayout denseLayout(ModelConfig c) {

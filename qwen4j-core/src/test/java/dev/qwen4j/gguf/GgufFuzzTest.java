@@ -65,6 +65,7 @@ class GgufFuzzTest {
                 Base.of("qwen35-micro-Q8_0", Files.readAllBytes(Fixtures.model("qwen35-micro-Q8_0.gguf")), 3500 * scale));
 
         long caseNo = 0, parsed = 0, rejected = 0, slowest = 0;
+        String slowestCase = "";
         long start = System.nanoTime();
         for (Base base : bases) {
             for (int i = 0; i < base.cases; i++, caseNo++) {
@@ -74,30 +75,47 @@ class GgufFuzzTest {
                 byte[] mutant = mutate(base, rnd, ops);
                 String what = "seed " + SEED + " case " + caseNo + " (" + base.name + ", " + mutant.length + " bytes, " + ops
                         + "); re-run with -Dqwen4j.fuzz.seed=" + SEED + " -Dqwen4j.fuzz.case=" + caseNo;
-                long t0 = System.nanoTime();
-                try {
-                    GgufFile f = GgufFile.parse(mutant);
-                    touchEverything(f, mutant.length < (1 << 20));
-                    parsed++;
-                } catch (GgufFormatException e) {
-                    if (e.offset() < -1 || e.offset() > mutant.length) fail(what + ": offset " + e.offset() + " outside the file: " + e.getMessage());
-                    if (e.getMessage().isBlank() || e.getMessage().contains("\n")) fail(what + ": message not one line: " + e.getMessage());
-                    rejected++;
-                } catch (Throwable t) {
-                    throw new AssertionError(what + ": " + t, t);
+                long dt = check(mutant, what);
+                if (dt > HANG_NANOS) {
+                    // Two shared cores and other builds: retry once so a stall of the machine is not taken for a hang.
+                    long again = check(mutant, what);
+                    if (again > HANG_NANOS) fail(what + ": took " + dt / 1_000_000 + " ms, then " + again / 1_000_000 + " ms");
+                    dt = again;
                 }
-                long dt = System.nanoTime() - t0;
-                slowest = Math.max(slowest, dt);
-                if (dt > HANG_NANOS) fail(what + ": took " + dt / 1_000_000 + " ms");
+                if (dt > slowest) {
+                    slowest = dt;
+                    slowestCase = what;
+                }
+                if (lastOutcome) parsed++;
+                else rejected++;
             }
         }
-        System.out.printf("GGUF fuzz: seed %d, %d cases, %d parsed, %d rejected, slowest %.2f ms, total %.1f s%n", SEED, caseNo,
-                parsed, rejected, slowest / 1e6, (System.nanoTime() - start) / 1e9);
+        System.out.printf("GGUF fuzz: seed %d, %d cases, %d parsed, %d rejected, total %.1f s; slowest %.2f ms: %s%n", SEED, caseNo,
+                parsed, rejected, (System.nanoTime() - start) / 1e9, slowest / 1e6, slowestCase);
         if (ONLY_CASE < 0) {
             assertTrue(caseNo >= 20_000, "cases: " + caseNo);
             assertTrue(rejected > caseNo / 4, "most mutants should be rejected: " + rejected);
             assertTrue(parsed > caseNo / 20, "some mutants should still parse: " + parsed);
         }
+    }
+
+    private boolean lastOutcome;
+
+    /** Parses one mutant; returns the nanoseconds it took and sets {@link #lastOutcome} to whether it parsed. */
+    private long check(byte[] mutant, String what) {
+        long t0 = System.nanoTime();
+        try {
+            GgufFile f = GgufFile.parse(mutant);
+            touchEverything(f, mutant.length < (1 << 20));
+            lastOutcome = true;
+        } catch (GgufFormatException e) {
+            if (e.offset() < -1 || e.offset() > mutant.length) fail(what + ": offset " + e.offset() + " outside the file: " + e.getMessage());
+            if (e.getMessage().isBlank() || e.getMessage().contains("\n")) fail(what + ": message not one line: " + e.getMessage());
+            lastOutcome = false;
+        } catch (Throwable t) {
+            throw new AssertionError(what + ": " + t, t);
+        }
+        return System.nanoTime() - t0;
     }
 
     // ---- mutations ----

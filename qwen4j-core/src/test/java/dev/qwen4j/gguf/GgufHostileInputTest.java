@@ -87,6 +87,11 @@ class GgufHostileInputTest {
     }
 
     @Test
+    void bigEndianFileIsNamedAsSuch() {
+        assertRejected(patchU32(fixture(), 4, 0x0300_0000L), "(a big-endian file; qwen4j reads little-endian versions 2 and 3)", 4);
+    }
+
+    @Test
     void versionTwoHasTheSameLayout() throws GgufFormatException {
         assertEquals(2, GgufFile.parse(patchU32(fixture(), 4, 2)).version());
     }

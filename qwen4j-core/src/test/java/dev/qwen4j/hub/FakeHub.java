@@ -41,13 +41,18 @@ public final class FakeHub implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor = Executors.newCachedThreadPool();
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     private final List<Request> requests = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger failuresLeft = new AtomicInteger();
     private volatile int failureStatus = 503;
     private final AtomicInteger cutsLeft = new AtomicInteger();
     private volatile long cutAfter = -1;
+    private volatile boolean stallInsteadOfCut;
     private volatile boolean corrupt;
     private volatile boolean ignoreRange;
+    private volatile boolean corruptSmallFiles;
+    private volatile boolean relativeRedirects;
+    private volatile String cdnHost = "127.0.0.1";
     private volatile CountDownLatch cdnGate;
 
     public FakeHub() throws IOException {
@@ -72,6 +77,12 @@ public final class FakeHub implements AutoCloseable {
         return this;
     }
 
+    /** {@code oldName} was renamed to {@code newName}: requests for it answer 307 with a relative Location. */
+    public FakeHub renamed(String oldName, String newName) {
+        renamed.put(oldName, newName);
+        return this;
+    }
+
     /** The next {@code n} requests of any kind get {@code status}. */
     public void failNext(int n, int status) {
         failureStatus = status;
@@ -84,14 +95,35 @@ public final class FakeHub implements AutoCloseable {
         cutsLeft.set(times);
     }
 
+    /** The next {@code times} CDN downloads stop sending after {@code bytes} bytes but keep the connection open. */
+    public void stallAfter(long bytes, int times) {
+        stallInsteadOfCut = true;
+        cutAfter(bytes, times);
+    }
+
     /** From now on, the CDN sends different bytes than the ETag promises. */
     public void corrupt(boolean on) {
         corrupt = on;
     }
 
+    /** From now on, files served directly (not from LFS) arrive with different bytes than their ETag promises. */
+    public void corruptSmallFiles(boolean on) {
+        corruptSmallFiles = on;
+    }
+
     /** From now on, the CDN answers every download with 200 and the whole file, as servers without Range support do. */
     public void ignoreRange(boolean on) {
         ignoreRange = on;
+    }
+
+    /** LFS redirects go to {@code host} (same server, e.g. "localhost"), so the client sees another host. */
+    public void cdnHost(String host) {
+        cdnHost = host;
+    }
+
+    /** LFS redirects name the CDN path without scheme and host, as some mirrors do. */
+    public void relativeRedirects(boolean on) {
+        relativeRedirects = on;
     }
 
     /** The CDN waits until {@code gate} is open before it sends anything. */
@@ -131,8 +163,9 @@ public final class FakeHub implements AutoCloseable {
         }
     }
 
-    private static boolean isLfs(String file) {
-        return file.endsWith(".gguf");
+    /** Like the hub: large files live in LFS (redirect + sha256 ETag), small ones in git (served directly). */
+    private static boolean isLfs(String file, byte[] data) {
+        return file.endsWith(".gguf") && data.length >= 4096;
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -144,6 +177,17 @@ public final class FakeHub implements AutoCloseable {
             if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 send(ex, failureStatus, "injected failure");
                 return;
+            }
+            for (Map.Entry<String, String> r : renamed.entrySet()) {
+                String from = "/" + r.getKey() + "/";
+                String apiFrom = "/api/models/" + r.getKey() + "/";
+                String target = path.startsWith(from) ? "/" + r.getValue() + "/" + path.substring(from.length())
+                        : path.startsWith(apiFrom) ? "/api/models/" + r.getValue() + "/" + path.substring(apiFrom.length()) : null;
+                if (target != null) {
+                    ex.getResponseHeaders().set("Location", target);
+                    ex.sendResponseHeaders(307, -1);
+                    return;
+                }
             }
             if (path.startsWith("/api/models/")) {
                 listing(ex, path.substring("/api/models/".length()));
@@ -205,12 +249,13 @@ public final class FakeHub implements AutoCloseable {
             send(ex, 404, "Entry not found");
             return;
         }
-        if (isLfs(file)) {
+        if (isLfs(file, data)) {
             String sha = sha256(data);
             ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
             ex.getResponseHeaders().set("X-Linked-Size", String.valueOf(data.length));
             ex.getResponseHeaders().set("ETag", "W/\"redirect-" + sha.substring(0, 8) + "\"");
-            ex.getResponseHeaders().set("Location", endpoint() + "/cdn/" + sha + "?X-Amz-Signature=fake");
+            String cdn = "http://" + cdnHost + ":" + server.getAddress().getPort();
+            ex.getResponseHeaders().set("Location", (relativeRedirects ? "" : cdn) + "/cdn/" + sha + "?X-Amz-Signature=fake");
             ex.sendResponseHeaders(302, -1);
             return;
         }
@@ -218,8 +263,13 @@ public final class FakeHub implements AutoCloseable {
         if (method.equals("HEAD")) {
             ex.sendResponseHeaders(200, -1);
         } else {
-            ex.sendResponseHeaders(200, data.length);
-            ex.getResponseBody().write(data);
+            byte[] body = data;
+            if (corruptSmallFiles) {
+                body = data.clone();
+                body[0] ^= 1;
+            }
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
         }
     }
 
@@ -269,6 +319,13 @@ public final class FakeHub implements AutoCloseable {
             int n = (int) Math.min(length, cutAfter);
             out.write(data, (int) start, n);
             out.flush();
+            if (stallInsteadOfCut) {
+                try {
+                    Thread.sleep(10_000); // silent but open, until the client gives up (or the server stops)
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             // closing with bytes still owed makes the server drop the connection: the client sees a cut
             return;
         }

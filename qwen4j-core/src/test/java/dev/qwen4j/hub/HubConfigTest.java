@@ -47,6 +47,16 @@ class HubConfigTest {
     }
 
     @Test
+    void hfHubDownloadTimeoutSetsTheStallTimeout() {
+        assertEquals(java.time.Duration.ofSeconds(60), HubConfig.fromEnvironment(Map.of("HF_HOME", dir.toString())).stallTimeout());
+        assertEquals(java.time.Duration.ofMillis(2500),
+                HubConfig.fromEnvironment(Map.of("HF_HOME", dir.toString(), "HF_HUB_DOWNLOAD_TIMEOUT", "2.5")).stallTimeout());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> HubConfig.fromEnvironment(Map.of("HF_HOME", dir.toString(), "HF_HUB_DOWNLOAD_TIMEOUT", "soon")));
+        assertTrue(e.getMessage().contains("HF_HUB_DOWNLOAD_TIMEOUT"), e.getMessage());
+    }
+
+    @Test
     void theTokenComesFromHfTokenOrTheLoginFile() throws IOException {
         assertEquals("hf_env", HubConfig.fromEnvironment(Map.of("HF_HOME", dir.toString(), "HF_TOKEN", "hf_env")).token());
         Files.writeString(dir.resolve("token"), "hf_file\n");

@@ -119,6 +119,19 @@ class MemoryFitTest {
     }
 
     @Test
+    void requireReadsTheFileAndRefusesAnImpossibleContext(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws IOException {
+        java.nio.file.Path file = dir.resolve("m.gguf");
+        java.nio.file.Files.write(file, new GgufWriter().putString("general.architecture", "qwen3")
+                .putUInt32("qwen3.block_count", 28).putUInt32("qwen3.attention.head_count", 16)
+                .putUInt32("qwen3.attention.head_count_kv", 8).putUInt32("qwen3.attention.key_length", 128).toBytes());
+        // 2^31 tokens × 229 KiB per token is far beyond any machine
+        MemoryFit.NotEnoughMemoryException e = org.junit.jupiter.api.Assertions.assertThrows(
+                MemoryFit.NotEnoughMemoryException.class, () -> MemoryFit.require("m", file, Integer.MAX_VALUE));
+        assertTrue(e.getMessage().startsWith("m will not fit in memory"), e.getMessage());
+        assertTrue(MemoryFit.require("m", file, 16).fits());
+    }
+
+    @Test
     void thisMachineReportsSomeMemory() {
         MemoryFit.Machine m = MemoryFit.Machine.current();
         assertTrue(m.totalBytes() > 0);

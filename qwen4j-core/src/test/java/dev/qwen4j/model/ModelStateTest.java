@@ -20,7 +20,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -65,7 +64,7 @@ class ModelStateTest {
         float[] all = ModelTesting.promptLogits(qwen35, qwen35.newState(80), ids);
         float[] last = new float[v];
         qwen35.forward(qwen35.newState(80), ids, 0, ids.length, last, false);
-        assertArrayEquals(java.util.Arrays.copyOfRange(all, (ids.length - 1) * v, ids.length * v), last);
+        ModelTesting.assertSameLogits(java.util.Arrays.copyOfRange(all, (ids.length - 1) * v, ids.length * v), last, v);
     }
 
     @Test
@@ -84,7 +83,7 @@ class ModelStateTest {
         ModelTesting.stepLogits(qwen35, s, c);
         s.restore(cp);
         assertEquals(30, s.position());
-        assertArrayEquals(expected, ModelTesting.promptLogits(qwen35, s, c));
+        ModelTesting.assertSameLogits(expected, ModelTesting.promptLogits(qwen35, s, c), qwen35.vocabSize());
     }
 
     @Test
@@ -107,7 +106,7 @@ class ModelStateTest {
         ModelTesting.promptLogits(qwen3, s, b);
         s.truncate(25);
         assertEquals(25, s.position());
-        assertArrayEquals(expected, ModelTesting.promptLogits(qwen3, s, c));
+        ModelTesting.assertSameLogits(expected, ModelTesting.promptLogits(qwen3, s, c), qwen3.vocabSize());
         assertThrows(IllegalArgumentException.class, () -> s.truncate(40));
         // a checkpoint works on dense models too (position only)
         ModelState.Checkpoint cp = s.checkpoint();
@@ -121,7 +120,7 @@ class ModelStateTest {
         float[] first = ModelTesting.promptLogits(qwen35, s, a);
         s.reset();
         assertEquals(0, s.position());
-        assertArrayEquals(first, ModelTesting.promptLogits(qwen35, s, a));
+        ModelTesting.assertSameLogits(first, ModelTesting.promptLogits(qwen35, s, a), qwen35.vocabSize());
     }
 
     @ParameterizedTest
@@ -139,7 +138,7 @@ class ModelStateTest {
         ModelTesting.promptLogits(m, loaded, c);     // content to be replaced
         loaded.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
         assertEquals(20, loaded.position());
-        assertArrayEquals(expected, ModelTesting.stepLogits(m, loaded, c));
+        ModelTesting.assertSameLogits(expected, ModelTesting.stepLogits(m, loaded, c), m.vocabSize());
 
         ModelState small = m.newState(10);
         IOException e = assertThrows(IOException.class, () -> small.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
@@ -148,6 +147,31 @@ class ModelStateTest {
         IOException wrong = assertThrows(IOException.class,
                 () -> other.newState(40).readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
         assertTrue(wrong.getMessage().contains("is for a " + arch + " model"), wrong.getMessage());
+    }
+
+    @Test
+    void f16KvCacheHalvesTheCacheAndSavesAndLoads() throws Exception {
+        try (LanguageModel m = Models.load(Fixtures.model("qwen3-micro-F32.gguf"),
+                LoadOptions.defaults().withThreads(1).withKvCacheType(LoadOptions.KvCacheType.F16))) {
+            int[] a = ModelTesting.randomIds(1, 64, 2048), c = ModelTesting.randomIds(3, 5, 2048);
+            ModelState f16 = m.newState(64 + 5), f32 = qwen3.newState(64 + 5);
+            float[] approx = ModelTesting.promptLogits(m, f16, a);
+            float[] exact = ModelTesting.promptLogits(qwen3, f32, a);
+            double e = ModelTesting.maxRowRelL2(approx, exact, 2048);
+            assertTrue(e > 0 && e < 3e-3, "F16 vs F32 cache: " + e);
+            // 4 layers × (k, v) × 64 positions × 64 values: 4 bytes each in F32, 2 in F16
+            assertEquals(4L * 2 * 64 * 64 * 2, f32.byteSize() - f16.byteSize());
+
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            f16.writeTo(new DataOutputStream(bytes));
+            float[] expected = ModelTesting.stepLogits(m, f16, c);
+            ModelState loaded = m.newState(64 + 5);
+            loaded.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+            ModelTesting.assertSameLogits(expected, ModelTesting.stepLogits(m, loaded, c), m.vocabSize());
+            IOException wrongType = assertThrows(IOException.class,
+                    () -> qwen3.newState(69).readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
+            assertTrue(wrongType.getMessage().contains("saved KV cache is F16"), wrongType.getMessage());
+        }
     }
 
     @Test
@@ -161,6 +185,13 @@ class ModelStateTest {
         assertEquals(5, s.position());
         qwen35.forward(s, new int[]{1, 2, 3}, 0, 3, logits, false);
         assertEquals(8, s.position());
+    }
+
+    @Test
+    void impossibleContextSizesAreRefusedUpFront() {
+        var e = assertThrows(IllegalArgumentException.class, () -> qwen3.newState(Integer.MAX_VALUE));
+        assertTrue(e.getMessage().contains("too large"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> qwen3.newState(0));
     }
 
     @Test
@@ -186,7 +217,7 @@ class ModelStateTest {
                 int n = i;
                 futures[i] = pool.submit(() -> ModelTesting.promptLogits(qwen35, qwen35.newState(48), prompts[n]));
             }
-            for (int i = 0; i < 4; i++) assertArrayEquals(expected[i], (float[]) futures[i].get());
+            for (int i = 0; i < 4; i++) ModelTesting.assertSameLogits(expected[i], (float[]) futures[i].get(), qwen35.vocabSize());
         } finally {
             pool.shutdown();
         }

@@ -51,6 +51,16 @@ final class ModelTesting {
         return f;
     }
 
+    /**
+     * Same logits up to float noise (rel-L2 ≤ 1e-6 per row). Not bitwise: the Vector API kernels may sum in a
+     * different order before and after JIT compilation, so two identical computations can differ in the last bit.
+     */
+    static void assertSameLogits(float[] expected, float[] actual, int vocab) {
+        org.junit.jupiter.api.Assertions.assertEquals(expected.length, actual.length, "logit count");
+        double e = maxRowRelL2(actual, expected, vocab);
+        org.junit.jupiter.api.Assertions.assertTrue(e <= 1e-6, "logits differ: max row rel-L2 " + e);
+    }
+
     /** Largest per-row rel-L2 between two [rows × vocab] arrays. */
     static double maxRowRelL2(float[] actual, float[] expected, int vocab) {
         double worst = 0;

@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * The test oracle: Qwen2 / Qwen3 / Qwen3.5 written straight from QWEN_SPEC.md §2–4 and §11 in double precision,
- * one token at a time, with its own weight decoding (F32, F16, BF16, Q8_0) and no {@code Kernels}, threads or
+ * one token at a time, with its own weight decoding (F32, F16, BF16, Q8_0; other types via the kernels'
+ * dequantizer) and no {@code Kernels} products, threads or
  * batching. Slow and small-model only, on purpose.
  */
 final class ReferenceModel implements AutoCloseable {
@@ -278,7 +279,12 @@ final class ReferenceModel implements AutoCloseable {
                     for (int i = 0; i < 32; i++) out[32 * b + i] = d * seg.get(ValueLayout.JAVA_BYTE, blk + 2 + i);
                 }
             }
-            default -> throw new UnsupportedOperationException("reference decoding of " + w.type());
+            default -> {
+                // Other block formats: the kernels' decoder (tested bit-exactly against ggml by the kernel tests).
+                float[] f = new float[n];
+                dev.qwen4j.tensor.quant.RowCodec.dequantize(w.type(), seg, base, f, 0, n);
+                for (int i = 0; i < n; i++) out[i] = f[i];
+            }
         }
         return out;
     }

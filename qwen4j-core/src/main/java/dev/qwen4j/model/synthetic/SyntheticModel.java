@@ -4,8 +4,10 @@ import dev.qwen4j.gguf.GgufWriter;
 import dev.qwen4j.model.DeltaNetConfig;
 import dev.qwen4j.model.ModelConfig;
 import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.quant.RowCodec;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -118,12 +120,14 @@ public final class SyntheticModel {
     }
 
     /**
-     * Writes the model to {@code path}. Weight matrices get {@code weightType} when their row length fits its
-     * block size, else F32; norms, biases, conv taps and the DeltaNet decay parameters are always F32 (as in real files).
+     * Writes the model to {@code path}. Weight matrices get {@code weightType} when their row length is a multiple
+     * of its block size, else Q8_0 (32-element blocks), else F32 (llama-quantize also falls back for such rows); norms, biases,
+     * conv taps and the DeltaNet decay parameters are always F32 (as in real files).
      */
     public static void write(Path path, Shape shape, GgmlType weightType, long seed) throws IOException {
-        if (!WeightEncoder.canEncode(weightType)) {
-            throw new IllegalArgumentException("synthetic weights of type " + weightType + " are not available yet (supported: F32, F16, BF16, Q8_0)");
+        if (!RowCodec.canQuantize(weightType)) {
+            throw new IllegalArgumentException("synthetic weights of type " + weightType + " are not available: qwen4j cannot"
+                    + " quantize to it (it can: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
         }
         new Builder(shape, weightType, seed).build().write(path);
     }
@@ -234,15 +238,16 @@ public final class SyntheticModel {
         }
 
         private void matrix(String name, int in, int out, double std) {
-            GgmlType type = in % weightType.blockSize == 0 ? weightType : GgmlType.F32;
+            GgmlType type = in % weightType.blockSize == 0 ? weightType : in % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F32;
             long rowBytes = type.rowBytes(in);
             w.addTensor(name, type, new long[]{in, out}, stream -> {
                 Rng r = rng(name);
                 float[] row = new float[in];
                 byte[] bytes = new byte[Math.toIntExact(rowBytes)];
+                MemorySegment encoded = MemorySegment.ofArray(bytes);
                 for (int o = 0; o < out; o++) {
                     for (int i = 0; i < in; i++) row[i] = (float) r.nextGaussianish(0, std);
-                    WeightEncoder.encodeRow(type, row, bytes);
+                    RowCodec.quantize(type, row, 0, in, encoded, 0);
                     stream.write(bytes);
                 }
             });

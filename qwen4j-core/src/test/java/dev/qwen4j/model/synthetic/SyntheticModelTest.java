@@ -70,8 +70,18 @@ class SyntheticModelTest {
     @Test
     void typesWithoutAnEncoderAreRefusedClearly() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> SyntheticModel.write(dir.resolve("x.gguf"), SyntheticModel.preset("qwen3-micro"), GgmlType.Q4_K, 1));
-        assertTrue(e.getMessage().contains("Q4_K"), e.getMessage());
+                () -> SyntheticModel.write(dir.resolve("x.gguf"), SyntheticModel.preset("qwen3-micro"), GgmlType.Q5_K, 1));
+        assertTrue(e.getMessage().contains("Q5_K"), e.getMessage());
+    }
+
+    @Test
+    void rowsThatDoNotFitTheBlockFallBackToQ8_0() throws Exception {
+        Path file = dir.resolve("k.gguf");
+        SyntheticModel.write(file, SyntheticModel.preset("qwen3-micro"), GgmlType.Q4_K, 1);
+        try (GgufFile g = GgufFile.open(file)) {
+            assertEquals(GgmlType.Q4_K, g.tensor("blk.0.ffn_down.weight").type());    // rows of 256
+            assertEquals(GgmlType.Q8_0, g.tensor("blk.0.ffn_up.weight").type());      // rows of 128
+        }
     }
 
     @Test

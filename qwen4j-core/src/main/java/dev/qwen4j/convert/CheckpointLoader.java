@@ -1,0 +1,36 @@
+package dev.qwen4j.convert;
+
+import dev.qwen4j.model.LanguageModel;
+import dev.qwen4j.model.LoadOptions;
+import dev.qwen4j.model.Models;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Loads a Hugging Face checkpoint folder as a model: converts it (F32 / F16 / BF16 weights kept as they are) to a
+ * temporary GGUF under the system temp folder and loads that. The temporary file is deleted as soon as it is
+ * mapped (on systems that refuse to delete a mapped file, when the JVM exits).
+ */
+public final class CheckpointLoader {
+    private CheckpointLoader() {
+    }
+
+    public static LanguageModel load(Path dir, LoadOptions options) throws IOException {
+        if (!HfCheckpoint.isCheckpoint(dir)) {
+            throw new CheckpointException(dir + ": is a directory but not a Hugging Face checkpoint (needs config.json and *.safetensors)");
+        }
+        Path tmp = Files.createTempFile("qwen4j-checkpoint-", ".gguf");
+        try {
+            CheckpointConverter.convert(dir, tmp, TargetType.SOURCE, line -> { });
+            return Models.load(tmp, options);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                tmp.toFile().deleteOnExit();
+            }
+        }
+    }
+}
