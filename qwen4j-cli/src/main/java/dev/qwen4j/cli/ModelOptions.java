@@ -14,7 +14,7 @@ import java.nio.file.Path;
 /** Which model to load and how: shared by {@code run} and {@code chat}. */
 final class ModelOptions {
     @Parameters(index = "0", paramLabel = "MODEL",
-            description = "A GGUF file, or a model name such as qwen3.5:0.8b (pulled from Hugging Face on first use).")
+            description = "A GGUF file, a Hugging Face checkpoint folder, or a model name such as qwen3.5:0.8b (pulled on first use).")
     String model;
 
     @Option(names = "--offline", description = "Never touch the network: use only models already on disk.")
@@ -32,9 +32,8 @@ final class ModelOptions {
 
     /** Loads the model, showing progress on {@code err} when it takes more than a second. */
     Engine load(PrintWriter err) throws IOException {
-        Path file = HubAccess.resolve(model, offline, err);
+        Path file = Files.isDirectory(Path.of(model)) ? Path.of(model) : HubAccess.resolve(model, offline, err);
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        if (Files.isDirectory(file)) throw new IOException(file + " is a directory; give the path of a .gguf file");
         try (StatusLine status = StatusLine.after(err, 1000, "loading " + file.getFileName())) {
             Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(threads));
             status.done("loaded " + engine.name() + " (" + engine.architecture() + ")");

@@ -9,6 +9,7 @@ import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tokenizer.Tokenizer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -43,21 +44,37 @@ public final class Engine implements AutoCloseable {
         return load(gguf, LoadOptions.defaults());
     }
 
-    /** Loads a GGUF file: its tokenizer and chat template from the metadata, then the weights. */
-    public static Engine load(Path gguf, LoadOptions options) throws IOException {
+    /**
+     * Loads a GGUF file (tokenizer and chat template from its metadata, then the weights), or a Hugging Face
+     * checkpoint folder ({@code tokenizer.json}, {@code *.safetensors}, converted while loading).
+     */
+    public static Engine load(Path path, LoadOptions options) throws IOException {
+        if (Files.isDirectory(path)) return loadCheckpoint(path, options);
         String name;
         Tokenizer tokenizer;
         ChatTemplate template;
         long parameters = 0;
-        try (GgufFile file = GgufFile.open(gguf)) {
+        try (GgufFile file = GgufFile.open(path)) {
             String arch = file.getString("general.architecture", null);
-            name = file.getString("general.name", gguf.getFileName().toString());
+            name = file.getString("general.name", path.getFileName().toString());
             tokenizer = Tokenizer.fromGguf(file);
             template = ChatTemplate.detect(arch, file.getString("tokenizer.chat_template", null));
             for (Tensor t : file.tensors()) if (!t.name().contains(".nextn.")) parameters += t.elementCount();
         }
-        LanguageModel model = Models.load(gguf, options);
-        return new Engine(gguf, name, model, tokenizer, template, parameters);
+        LanguageModel model = Models.load(path, options);
+        return new Engine(path, name, model, tokenizer, template, parameters);
+    }
+
+    private static Engine loadCheckpoint(Path dir, LoadOptions options) throws IOException {
+        Tokenizer tokenizer = Tokenizer.fromHuggingFace(dir);
+        // Checkpoints are BF16/F16: two bytes per parameter is close enough to tell a 2B from a 4B model.
+        long bytes = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) if (f.toString().endsWith(".safetensors")) bytes += Files.size(f);
+        }
+        LanguageModel model = Models.load(dir, options);
+        ChatTemplate template = ChatTemplate.detect(model.architecture(), tokenizer.chatTemplate().orElse(null));
+        return new Engine(dir, dir.getFileName().toString(), model, tokenizer, template, bytes / 2);
     }
 
     /** An engine over parts built elsewhere (tests, other loaders). */
@@ -137,7 +154,7 @@ public final class Engine implements AutoCloseable {
 
     public Session newSession(int contextSize, PromptCache.Options cacheOptions) {
         checkContextSize(contextSize);
-        return new Session(model, vocabulary, contextSize, cacheOptions, new ToolCallReader(template.toolCallFormat()));
+        return new Session(model, vocabulary, contextSize, cacheOptions, template.toolCallFormat());
     }
 
     /** A new conversation on its own session. */
