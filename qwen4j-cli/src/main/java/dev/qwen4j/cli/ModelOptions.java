@@ -21,7 +21,7 @@ final class ModelOptions {
     boolean offline;
 
     @Option(names = "--ctx", paramLabel = "N",
-            description = "Context size in tokens (default: what fits in memory, up to 16384 and the model's maximum).")
+            description = "Context size in tokens (default: what fits in memory, up to 32768 and the model's maximum).")
     Integer contextSize;
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: one per core).")
