@@ -75,7 +75,10 @@ class LogitsCommandTest {
             float[] last = new float[m.vocabSize()];
             m.forward(m.newState(70), ids, 0, 70, last, false);
             assertArrayEquals(LogitsCommand.topK(last, 0, last.length, 3), ids(lines[69]));
-            assertTrue(lines[69].contains("," + last[LogitsCommand.topK(last, 0, last.length, 1)[0]] + "]"), lines[69]);
+            Matcher first = PAIR.matcher(lines[69]);
+            assertTrue(first.find());
+            float best = last[LogitsCommand.topK(last, 0, last.length, 1)[0]];
+            assertEquals(best, Float.parseFloat(first.group(2)), 1e-5 * Math.abs(best));   // last-bit noise of the SIMD kernels
         }
     }
 

@@ -68,7 +68,7 @@ public final class GgufModelFiles implements AutoCloseable {
         }
     }
 
-    /** A view of already-open shards, in order (the caller keeps ownership: closing this closes them). */
+    /** A model made of already-open shards, in order; closing it closes them. */
     public static GgufModelFiles of(List<GgufFile> shards) throws GgufFormatException {
         if (shards.isEmpty()) throw new IllegalArgumentException("no GGUF files");
         return merge(shards);

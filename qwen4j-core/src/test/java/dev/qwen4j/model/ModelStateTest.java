@@ -87,6 +87,26 @@ class ModelStateTest {
     }
 
     @Test
+    void aLaterCheckpointStaysValidAfterRewindingToAnEarlierOne() {
+        int[] a = ModelTesting.randomIds(1, 20, 2048), b = ModelTesting.randomIds(2, 15, 2048), c = ModelTesting.randomIds(3, 6, 2048);
+        ModelState fresh = qwen35.newState(64);
+        ModelTesting.promptLogits(qwen35, fresh, a);
+        ModelTesting.promptLogits(qwen35, fresh, b);
+        float[] expected = ModelTesting.promptLogits(qwen35, fresh, c);
+
+        ModelState s = qwen35.newState(64);
+        ModelTesting.promptLogits(qwen35, s, a);
+        ModelState.Checkpoint afterA = s.checkpoint();
+        ModelTesting.promptLogits(qwen35, s, b);
+        ModelState.Checkpoint afterB = s.checkpoint();
+        s.restore(afterA);
+        s.restore(afterB);
+        assertEquals(35, s.position());
+        ModelTesting.assertSameLogits(expected, ModelTesting.promptLogits(qwen35, s, c), qwen35.vocabSize());
+        assertThrows(IllegalArgumentException.class, () -> qwen35.newState(64).restore(afterA));
+    }
+
+    @Test
     void qwen35CannotTruncateWithoutACheckpoint() {
         ModelState s = qwen35.newState(16);
         assertFalse(s.canTruncate());

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Writes random-weight GGUF models with the real tensor names, shapes and metadata of each architecture
@@ -133,6 +134,7 @@ public final class SyntheticModel {
     }
 
     private static final class Builder {
+        private static final int ROWS_PER_BLOCK = 64;
         private final Shape shape;
         private final ModelConfig c;
         private final DeltaNetConfig d;
@@ -237,26 +239,51 @@ public final class SyntheticModel {
             w.addF32(name, dims, v);
         }
 
+        /**
+         * Rows are generated and quantized in blocks of {@value #ROWS_PER_BLOCK}, each block from its own random
+         * stream, several blocks at a time in parallel, then written in order.
+         */
         private void matrix(String name, int in, int out, double std) {
             GgmlType type = in % weightType.blockSize == 0 ? weightType : in % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F32;
-            long rowBytes = type.rowBytes(in);
+            int rowBytes = Math.toIntExact(type.rowBytes(in));
+            int blocks = (out + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK;
+            int inFlight = 4 * Runtime.getRuntime().availableProcessors();
             w.addTensor(name, type, new long[]{in, out}, stream -> {
-                Rng r = rng(name);
-                float[] row = new float[in];
-                byte[] bytes = new byte[Math.toIntExact(rowBytes)];
-                MemorySegment encoded = MemorySegment.ofArray(bytes);
-                for (int o = 0; o < out; o++) {
-                    for (int i = 0; i < in; i++) row[i] = (float) r.nextGaussianish(0, std);
-                    RowCodec.quantize(type, row, 0, in, encoded, 0);
-                    stream.write(bytes);
+                byte[][] encoded = new byte[inFlight][ROWS_PER_BLOCK * rowBytes];
+                for (int first = 0; first < blocks; first += inFlight) {
+                    int group = Math.min(inFlight, blocks - first);
+                    int base = first;
+                    IntStream.range(0, group).parallel().forEach(g -> {
+                        int block = base + g;
+                        Rng r = rng(name, block);
+                        float[] row = new float[in];
+                        MemorySegment dst = MemorySegment.ofArray(encoded[g]);
+                        int rows = Math.min(ROWS_PER_BLOCK, out - block * ROWS_PER_BLOCK);
+                        for (int o = 0; o < rows; o++) {
+                            for (int i = 0; i < in; i++) row[i] = (float) r.nextGaussianish(0, std);
+                            RowCodec.quantize(type, row, 0, in, dst, (long) o * rowBytes);
+                        }
+                    });
+                    for (int g = 0; g < group; g++) {
+                        int rows = Math.min(ROWS_PER_BLOCK, out - (first + g) * ROWS_PER_BLOCK);
+                        stream.write(encoded[g], 0, rows * rowBytes);
+                    }
                 }
             });
         }
 
-        private Rng rng(String tensorName) {
+        private Rng rng(String tensorName, int block) {
+            return new Rng(new SplittableRandom(seed ^ nameHash(tensorName) ^ (block * 0x9E3779B97F4A7C15L)).nextLong());
+        }
+
+        private static long nameHash(String tensorName) {
             long hash = 0xcbf29ce484222325L;
             for (byte b : tensorName.getBytes(StandardCharsets.UTF_8)) hash = (hash ^ b) * 0x100000001b3L;
-            return new Rng(new SplittableRandom(seed ^ hash).nextLong());
+            return hash;
+        }
+
+        private Rng rng(String tensorName) {
+            return new Rng(new SplittableRandom(seed ^ nameHash(tensorName)).nextLong());
         }
 
         private void metadata() {
