@@ -2,6 +2,7 @@ package dev.qwen4j.cli;
 
 import dev.qwen4j.generate.Chat;
 import dev.qwen4j.generate.Engine;
+import dev.qwen4j.generate.FinishReason;
 import dev.qwen4j.generate.GenerationResult;
 import dev.qwen4j.generate.Usage;
 import dev.qwen4j.json.Json;
@@ -22,7 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code qwen4j run MODEL "prompt"}: answers one prompt, streaming the answer to stdout. */
-@Command(name = "run", description = "Answer one prompt and exit (the answer streams to stdout).")
+@Command(name = "run", description = "Answer one prompt and exit (the answer streams to stdout; Ctrl-C stops it).")
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -76,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
             }
             if (stats) err.println(result.usage().summary() + ", finish: " + result.finishReason().wireName());
             err.flush();
-            return 0;
+            return result.finishReason() == FinishReason.CANCELLED ? 130 : 0; // 130: the shell's code for Ctrl-C
         }
     }
 
