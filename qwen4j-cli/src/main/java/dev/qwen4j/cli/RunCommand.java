@@ -37,7 +37,8 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ReplyOptions replyOptions;
 
-    @Parameters(index = "1", paramLabel = "PROMPT", description = "The prompt; \"-\" reads it from stdin.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PROMPT",
+            description = "The prompt; \"-\" reads it from stdin. With a single argument, it is the prompt for the default model.")
     String prompt;
 
     @Option(names = "--json", description = "Print one JSON object (text, reasoning, tool calls, finish reason, usage) instead of streaming.")
@@ -50,6 +51,12 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (prompt == null) {
+            // `qwen4j run "hello"`: one argument is the prompt, for the default model.
+            if (modelOptions.model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing PROMPT: qwen4j run [MODEL] PROMPT");
+            prompt = modelOptions.model;
+            modelOptions.model = null;
+        }
         String text = prompt.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
         try (Engine engine = modelOptions.load(err)) {
             Chat chat = engine.newChat(modelOptions.contextSize(engine));
