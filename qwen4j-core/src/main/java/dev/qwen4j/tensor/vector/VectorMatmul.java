@@ -9,7 +9,6 @@ import dev.qwen4j.tensor.quant.IQ4_XS;
 import dev.qwen4j.tensor.quant.Q2_K;
 import dev.qwen4j.tensor.quant.Q3_K;
 import dev.qwen4j.tensor.quant.Q4_1;
-import dev.qwen4j.tensor.quant.Q4_K;
 import dev.qwen4j.tensor.quant.Q5_1;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -37,6 +36,8 @@ import java.nio.ByteOrder;
 public final class VectorMatmul implements MatmulKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     static final VectorSpecies<Float> FS = floatSpecies();
     static final int L = FS.length();
@@ -147,6 +148,19 @@ public final class VectorMatmul implements MatmulKernel {
 
     private static FloatVector bytesToFloats(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    /** L bytes widened to int lanes (sign-extended; nibble extraction masks the sign away). */
+    private static IntVector ints(MemorySegment seg, long off) {
+        return (IntVector) bytes(seg, off).convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    private static FloatVector lowNibbles(IntVector q) {
+        return (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector highNibbles(IntVector q) {
+        return (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
     }
 
     private static ByteVector bytes(MemorySegment seg, long off) {
@@ -301,27 +315,23 @@ public final class VectorMatmul implements MatmulKernel {
         return four(sum(a0), sum(a1), sum(a2), sum(a3));
     }
 
-    /** Q4_0: Σ(q − 8)·x = Σq·x − 8·Σx, with Σx (the activation block's quant sum) precomputed. */
     private static float q4_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         float[] xd = a.d;
-        int[] xs = a.qsum;
         FloatVector acc = FloatVector.zero(FS);
-        float corr = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 18L * b;
             int xo = (ab + b) * 32;
             FloatVector s = FloatVector.zero(FS);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, blk + 2 + k);
-                s = bytesToFloats(q.and((byte) 0x0F)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
-                s = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+                IntVector q = ints(seg, blk + 2 + k);
+                s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
             }
-            float scale = f16(seg, blk) * xd[ab + b];
-            acc = s.fma(FloatVector.broadcast(FS, scale), acc);
-            corr += scale * (8 * xs[ab + b]);
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
         }
-        return sum(acc) - corr;
+        return sum(acc);
     }
 
     private static FloatVector q4_0x4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
@@ -398,6 +408,35 @@ public final class VectorMatmul implements MatmulKernel {
 
     // ---- K-quants against Q8_K activations ----
 
+    /*
+     * Q4_K/Q5_K pack eight 6-bit scales and mins into 12 bytes; they are read as one long and one int per
+     * super-block and decoded with shifts.
+     *
+     * Helpers that take or return vectors must stay tiny: a vector crossing a call that C2 does not inline is
+     * boxed on the heap, which costs more than the arithmetic. So the block loops are written out in place.
+     */
+    /** Scale j: low 6 bits of byte j (j < 4); else low nibble of byte j+4 plus the top two bits of byte j−4. */
+    private static int kScale(long s8, int s4, int j) {
+        return j < 4 ? (int) (s8 >>> (8 * j)) & 63 : ((s4 >>> (8 * j - 32)) & 15) | ((int) (s8 >>> (8 * j - 30)) & 0x30);
+    }
+
+    /**
+     * Σ_j min_j · (sum of the activation quants of sub-block j), with the eight 6-bit mins unpacked branch-free:
+     * mins 0..3 are the low 6 bits of bytes 4..7; mins 4..7 the high nibbles of bytes 8..11 plus the top two bits
+     * of bytes 4..7.
+     */
+    private static int kMins(long s8, int s4, int[] sums32, int i) {
+        int hi = (int) (s8 >>> 32);
+        return (hi & 63) * sums32[i]
+                + ((hi >>> 8) & 63) * sums32[i + 1]
+                + ((hi >>> 16) & 63) * sums32[i + 2]
+                + ((hi >>> 24) & 63) * sums32[i + 3]
+                + (((s4 >>> 4) & 15) | ((hi >>> 2) & 0x30)) * sums32[i + 4]
+                + (((s4 >>> 12) & 15) | ((hi >>> 10) & 0x30)) * sums32[i + 5]
+                + (((s4 >>> 20) & 15) | ((hi >>> 18) & 0x30)) * sums32[i + 6]
+                + (((s4 >>> 28) & 15) | ((hi >>> 26) & 0x30)) * sums32[i + 7];
+    }
+
     private static float q4_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         FloatVector acc = FloatVector.zero(FS);
@@ -405,29 +444,25 @@ public final class VectorMatmul implements MatmulKernel {
         for (int b = 0; b < blocks; b++) {
             long blk = off + 144L * b;
             int xo = (ab + b) * 256;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
             FloatVector sb = FloatVector.zero(FS);
+            // Sub-blocks 2g (low nibbles) and 2g+1 (high nibbles), each summed exactly, then scaled into sb.
             for (int g = 0; g < 4; g++) {
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, blk + 16 + 32 * g + k);
-                    s0 = bytesToFloats(q.and((byte) 0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
-                    s1 = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                    IntVector q = ints(seg, blk + 16 + 32 * g + k);
+                    s0 = lowNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = highNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
                 }
-                sb = s0.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g)), sb);
-                sb = s1.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g + 1)), sb);
+                sb = s0.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g)), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1)), sb);
             }
             float dx = a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
-            corr += f16(seg, blk + 2) * dx * kMins(seg, blk, a.bsums, 16 * (ab + b));
+            corr += f16(seg, blk + 2) * dx * kMins(s8, s4, a.sums32, 8 * (ab + b));
         }
         return sum(acc) - corr;
-    }
-
-    /** Σ_j min_j · (sum of the activation quants of sub-block j), Q4_K/Q5_K. */
-    private static int kMins(MemorySegment seg, long blk, int[] bsums, int bs) {
-        int summ = 0;
-        for (int j = 0; j < 8; j++) summ += Q4_K.min(seg, blk + 4, j) * (bsums[bs + 2 * j] + bsums[bs + 2 * j + 1]);
-        return summ;
     }
 
     private static FloatVector q4_Kx4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
@@ -437,30 +472,23 @@ public final class VectorMatmul implements MatmulKernel {
         float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 144L * b;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
+            int x0 = (ab0 + b) * 256, x1 = (ab1 + b) * 256, x2 = (ab2 + b) * 256, x3 = (ab3 + b) * 256;
             FloatVector t0 = FloatVector.zero(FS), t1 = t0, t2 = t0, t3 = t0;
             for (int g = 0; g < 4; g++) {
-                FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
-                FloatVector h0 = s0, h1 = s0, h2 = s0, h3 = s0;
+                FloatVector sc0 = FloatVector.broadcast(FS, kScale(s8, s4, 2 * g));
+                FloatVector sc1 = FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1));
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, blk + 16 + 32 * g + k);
-                    FloatVector lo = bytesToFloats(q.and((byte) 0x0F));
-                    FloatVector hi = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4));
+                    IntVector q = ints(seg, blk + 16 + 32 * g + k);
+                    FloatVector lo = lowNibbles(q).mul(sc0);
+                    FloatVector hi = highNibbles(q).mul(sc1);
                     int e = 64 * g + k;
-                    s0 = lo.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 256 + e), s0);
-                    s1 = lo.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 256 + e), s1);
-                    s2 = lo.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 256 + e), s2);
-                    s3 = lo.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 256 + e), s3);
-                    h0 = hi.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 256 + e + 32), h0);
-                    h1 = hi.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 256 + e + 32), h1);
-                    h2 = hi.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 256 + e + 32), h2);
-                    h3 = hi.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 256 + e + 32), h3);
+                    t0 = hi.fma(FloatVector.fromArray(FS, xq, x0 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x0 + e), t0));
+                    t1 = hi.fma(FloatVector.fromArray(FS, xq, x1 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x1 + e), t1));
+                    t2 = hi.fma(FloatVector.fromArray(FS, xq, x2 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x2 + e), t2));
+                    t3 = hi.fma(FloatVector.fromArray(FS, xq, x3 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x3 + e), t3));
                 }
-                float sc0 = Q4_K.scale(seg, blk + 4, 2 * g);
-                float sc1 = Q4_K.scale(seg, blk + 4, 2 * g + 1);
-                t0 = h0.fma(FloatVector.broadcast(FS, sc1), s0.fma(FloatVector.broadcast(FS, sc0), t0));
-                t1 = h1.fma(FloatVector.broadcast(FS, sc1), s1.fma(FloatVector.broadcast(FS, sc0), t1));
-                t2 = h2.fma(FloatVector.broadcast(FS, sc1), s2.fma(FloatVector.broadcast(FS, sc0), t2));
-                t3 = h3.fma(FloatVector.broadcast(FS, sc1), s3.fma(FloatVector.broadcast(FS, sc0), t3));
             }
             float dw = f16(seg, blk);
             float dmin = f16(seg, blk + 2);
@@ -468,10 +496,10 @@ public final class VectorMatmul implements MatmulKernel {
             a1 = t1.fma(FloatVector.broadcast(FS, dw * xd[ab1 + b]), a1);
             a2 = t2.fma(FloatVector.broadcast(FS, dw * xd[ab2 + b]), a2);
             a3 = t3.fma(FloatVector.broadcast(FS, dw * xd[ab3 + b]), a3);
-            c0 += dmin * xd[ab0 + b] * kMins(seg, blk, a.bsums, 16 * (ab0 + b));
-            c1 += dmin * xd[ab1 + b] * kMins(seg, blk, a.bsums, 16 * (ab1 + b));
-            c2 += dmin * xd[ab2 + b] * kMins(seg, blk, a.bsums, 16 * (ab2 + b));
-            c3 += dmin * xd[ab3 + b] * kMins(seg, blk, a.bsums, 16 * (ab3 + b));
+            c0 += dmin * xd[ab0 + b] * kMins(s8, s4, a.sums32, 8 * (ab0 + b));
+            c1 += dmin * xd[ab1 + b] * kMins(s8, s4, a.sums32, 8 * (ab1 + b));
+            c2 += dmin * xd[ab2 + b] * kMins(s8, s4, a.sums32, 8 * (ab2 + b));
+            c3 += dmin * xd[ab3 + b] * kMins(s8, s4, a.sums32, 8 * (ab3 + b));
         }
         return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
     }
@@ -483,31 +511,59 @@ public final class VectorMatmul implements MatmulKernel {
         for (int b = 0; b < blocks; b++) {
             long blk = off + 176L * b;
             int xo = (ab + b) * 256;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
             FloatVector sb = FloatVector.zero(FS);
+            // As Q4_K, with the fifth bit of element 32j + l from bit j of qh[l].
             for (int g = 0; g < 4; g++) {
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, blk + 48 + 32 * g + k);
-                    ByteVector h = bytes(seg, blk + 16 + k);
-                    ByteVector lo = q.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = bytesToFloats(lo).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
-                    s1 = bytesToFloats(hi).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                    IntVector q = ints(seg, blk + 48 + 32 * g + k);
+                    IntVector h = ints(seg, blk + 16 + k);
+                    IntVector lo = q.and(0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
                 }
-                sb = s0.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g)), sb);
-                sb = s1.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g + 1)), sb);
+                sb = s0.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g)), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1)), sb);
             }
             float dx = a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
-            corr += f16(seg, blk + 2) * dx * kMins(seg, blk, a.bsums, 16 * (ab + b));
+            corr += f16(seg, blk + 2) * dx * kMins(s8, s4, a.sums32, 8 * (ab + b));
         }
         return sum(acc) - corr;
     }
 
-    /**
-     * Q6_K: levels 0..63 from 4 low bits (ql) and 2 high bits (qh); the −32 offset is folded out as
-     * −32·Σ scale·(sum of the group's activation quants) using Q8_K's bsums.
+    /*
+     * Q6_K: levels 0..63 from 4 low bits (ql) and 2 high bits (qh). The −32 offset is folded out as
+     * −32·Σ scale·(the group's activation quant sum, Q8_K's bsums). One 16-element group has one scale.
      */
+
+    /** Element group k (0..3) of a 32-wide slice: low nibble or high nibble of ql, bits 2k..2k+1 of qh on top. */
+    private static FloatVector q6Level(IntVector ql0, IntVector ql1, IntVector qh, int k) {
+        IntVector low = switch (k) {
+            case 0 -> ql0.and(0x0F);
+            case 1 -> ql1.and(0x0F);
+            case 2 -> ql0.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+            default -> ql1.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+        };
+        IntVector high = qh.lanewise(VectorOperators.LSHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4);
+        return (FloatVector) low.or(high).convert(VectorOperators.I2F, 0);
+    }
+
+    private static float scale6(MemorySegment seg, long blk, int i) {
+        return seg.get(ValueLayout.JAVA_BYTE, blk + 192 + i);
+    }
+
+    /** Σ_j scale_j · bsums_j over the 16 groups of a Q6_K block. */
+    private static int scaledSums(MemorySegment seg, long blk, int[] bsums, int bs) {
+        IntVector acc = IntVector.zero(IS);
+        for (int j = 0; j < 16; j += L) acc = acc.add(ints(seg, blk + 192 + j).mul(IntVector.fromArray(IS, bsums, bs + j)));
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
     private static float q6_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         FloatVector acc = FloatVector.zero(FS);
@@ -518,38 +574,22 @@ public final class VectorMatmul implements MatmulKernel {
             FloatVector sb = FloatVector.zero(FS);
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector ql0 = bytes(seg, blk + 64 * h + l);
-                    ByteVector ql1 = bytes(seg, blk + 64 * h + 32 + l);
-                    ByteVector qh = bytes(seg, blk + 128 + 32 * h + l);
-                    int e = 128 * h + l;
-                    int si = blk6Scale(h, l);
-                    sb = q6(ql0.and((byte) 0x0F), qh, 0).mul(FloatVector.fromArray(FS, xq, xo + e)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si)), sb);
-                    sb = q6(ql1.and((byte) 0x0F), qh, 2).mul(FloatVector.fromArray(FS, xq, xo + e + 32)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 2)), sb);
-                    sb = q6(ql0.lanewise(VectorOperators.LSHR, 4), qh, 4).mul(FloatVector.fromArray(FS, xq, xo + e + 64)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 4)), sb);
-                    sb = q6(ql1.lanewise(VectorOperators.LSHR, 4), qh, 6).mul(FloatVector.fromArray(FS, xq, xo + e + 96)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 6)), sb);
+                    IntVector ql0 = ints(seg, blk + 64 * h + l);
+                    IntVector ql1 = ints(seg, blk + 64 * h + 32 + l);
+                    IntVector qh = ints(seg, blk + 128 + 32 * h + l);
+                    int e = xo + 128 * h + l;
+                    int si = 8 * h + l / 16;
+                    for (int k = 0; k < 4; k++) {
+                        sb = q6Level(ql0, ql1, qh, k).mul(FloatVector.fromArray(FS, xq, e + 32 * k))
+                                .fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 2 * k)), sb);
+                    }
                 }
             }
             float dd = f16(seg, blk + 208) * a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, dd), acc);
-            int bs = 16 * (ab + b);
-            int s = 0;
-            for (int j = 0; j < 16; j++) s += seg.get(ValueLayout.JAVA_BYTE, blk + 192 + j) * a.bsums[bs + j];
-            corr += dd * (32 * s);
+            corr += dd * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab + b)));
         }
         return sum(acc) - corr;
-    }
-
-    private static int blk6Scale(int h, int l) {
-        return 8 * h + l / 16;
-    }
-
-    private static float scale6(MemorySegment seg, long blk, int i) {
-        return seg.get(ValueLayout.JAVA_BYTE, blk + 192 + i);
-    }
-
-    /** Level without the −32 offset: low nibble | (2 high bits at {@code shift} of qh) << 4. */
-    private static FloatVector q6(ByteVector low, ByteVector qh, int shift) {
-        return bytesToFloats(low.or(qh.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4)));
     }
 
     private static FloatVector q6_Kx4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
@@ -563,18 +603,12 @@ public final class VectorMatmul implements MatmulKernel {
             int x0 = (ab0 + b) * 256, x1 = (ab1 + b) * 256, x2 = (ab2 + b) * 256, x3 = (ab3 + b) * 256;
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector ql0 = bytes(seg, blk + 64 * h + l);
-                    ByteVector ql1 = bytes(seg, blk + 64 * h + 32 + l);
-                    ByteVector qh = bytes(seg, blk + 128 + 32 * h + l);
-                    int si = blk6Scale(h, l);
+                    IntVector ql0 = ints(seg, blk + 64 * h + l);
+                    IntVector ql1 = ints(seg, blk + 64 * h + 32 + l);
+                    IntVector qh = ints(seg, blk + 128 + 32 * h + l);
+                    int si = 8 * h + l / 16;
                     for (int k = 0; k < 4; k++) {
-                        ByteVector low = switch (k) {
-                            case 0 -> ql0.and((byte) 0x0F);
-                            case 1 -> ql1.and((byte) 0x0F);
-                            case 2 -> ql0.lanewise(VectorOperators.LSHR, 4);
-                            default -> ql1.lanewise(VectorOperators.LSHR, 4);
-                        };
-                        FloatVector wv = q6(low, qh, 2 * k).mul(scale6(seg, blk, si + 2 * k));
+                        FloatVector wv = q6Level(ql0, ql1, qh, k).mul(scale6(seg, blk, si + 2 * k));
                         int e = 128 * h + 32 * k + l;
                         t0 = wv.fma(FloatVector.fromArray(FS, xq, x0 + e), t0);
                         t1 = wv.fma(FloatVector.fromArray(FS, xq, x1 + e), t1);
@@ -595,11 +629,5 @@ public final class VectorMatmul implements MatmulKernel {
             c3 += d3 * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab3 + b)));
         }
         return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
-    }
-
-    private static int scaledSums(MemorySegment seg, long blk, int[] bsums, int bs) {
-        int s = 0;
-        for (int j = 0; j < 16; j++) s += seg.get(ValueLayout.JAVA_BYTE, blk + 192 + j) * bsums[bs + j];
-        return s;
     }
 }
