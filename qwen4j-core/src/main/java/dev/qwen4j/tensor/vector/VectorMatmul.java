@@ -5,11 +5,8 @@ import dev.qwen4j.tensor.MatmulKernel;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import dev.qwen4j.tensor.quant.IQ4_NL;
-import dev.qwen4j.tensor.quant.IQ4_XS;
 import dev.qwen4j.tensor.quant.Q2_K;
 import dev.qwen4j.tensor.quant.Q3_K;
-import dev.qwen4j.tensor.quant.Q4_1;
-import dev.qwen4j.tensor.quant.Q5_1;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -105,11 +102,11 @@ public final class VectorMatmul implements MatmulKernel {
             case Q4_K -> q4_K(seg, off, blocks, a, b * blocks);
             case Q5_K -> q5_K(seg, off, blocks, a, b * blocks);
             case Q6_K -> q6_K(seg, off, blocks, a, b * blocks);
-            // Rarer formats: the portable integer dot (same result, scalar speed).
-            case Q4_1 -> Q4_1.dot(seg, off, blocks, a, b * blocks);
-            case Q5_1 -> Q5_1.dot(seg, off, blocks, a, b * blocks);
-            case IQ4_NL -> IQ4_NL.dot(seg, off, blocks, a, b * blocks);
-            case IQ4_XS -> IQ4_XS.dot(seg, off, blocks, a, b * blocks);
+            case Q4_1 -> q4_1(seg, off, blocks, a, b * blocks);
+            case Q5_1 -> q5_1(seg, off, blocks, a, b * blocks);
+            case IQ4_NL -> iq4_nl(seg, off, blocks, a, b * blocks);
+            case IQ4_XS -> iq4_xs(seg, off, blocks, a, b * blocks);
+            // Low-bit K formats (rare in Qwen files): the portable integer dot, same result at scalar speed.
             case Q2_K -> Q2_K.dot(seg, off, blocks, a, b * blocks);
             case Q3_K -> Q3_K.dot(seg, off, blocks, a, b * blocks);
             default -> throw new UnsupportedOperationException("no kernel for " + type);
@@ -366,7 +363,33 @@ public final class VectorMatmul implements MatmulKernel {
         return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
     }
 
-    /** Q5_0: the fifth bits come from a 32-bit mask; level − 16 = (q | h<<4) − 16, with −16·Σx folded out. */
+    /*
+     * The other 32-element formats. The fifth bit of Q5_0/Q5_1 element j is bit j of a 32-bit mask: broadcast the
+     * mask and shift each lane by its own element index. IQ4_NL looks its levels up in a 16-entry table held in
+     * registers.
+     */
+    private static final IntVector LANE = IntVector.zero(IS).addIndex(1);
+    private static final int[] IQ4_LEVELS = new int[16];
+
+    static {
+        for (int i = 0; i < 16; i++) IQ4_LEVELS[i] = IQ4_NL.VALUES[i];
+    }
+
+    private static final IntVector IQ4_LOW = IntVector.fromArray(IS, IQ4_LEVELS, 0);
+    private static final IntVector IQ4_HIGH = L >= 16 ? IQ4_LOW : IntVector.fromArray(IS, IQ4_LEVELS, 8);
+
+    /** 16 where bit (first + lane) of {@code mask} is set, else 0. */
+    private static IntVector fifthBits(IntVector mask, int first) {
+        return mask.lanewise(VectorOperators.LSHR, LANE.add(first)).and(1).lanewise(VectorOperators.LSHL, 4);
+    }
+
+    private static FloatVector iq4Levels(IntVector nibbles) {
+        IntVector v = L >= 16 ? nibbles.selectFrom(IQ4_LOW)
+                : nibbles.and(7).selectFrom(IQ4_LOW).blend(nibbles.and(7).selectFrom(IQ4_HIGH), nibbles.compare(VectorOperators.GE, 8));
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    /** Q5_0: level − 16 = (nibble | fifth bit) − 16, folded out as −16·Σx with the activation block sums. */
     private static float q5_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         float[] xd = a.d;
@@ -376,14 +399,14 @@ public final class VectorMatmul implements MatmulKernel {
         for (int b = 0; b < blocks; b++) {
             long blk = off + 22L * b;
             int xo = (ab + b) * 32;
-            int qh = seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), blk + 2);
+            IntVector qh = IntVector.broadcast(IS, seg.get(I32, blk + 2));
             FloatVector s = FloatVector.zero(FS);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, blk + 6 + k);
-                ByteVector hLo = highBits(qh >>> k);
-                ByteVector hHi = highBits(qh >>> (16 + k));
-                s = bytesToFloats(q.and((byte) 0x0F).or(hLo)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
-                s = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4).or(hHi)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+                IntVector q = ints(seg, blk + 6 + k);
+                IntVector lo = q.and(0x0F).or(fifthBits(qh, k));
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(fifthBits(qh, 16 + k));
+                s = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
             }
             float scale = f16(seg, blk) * xd[ab + b];
             acc = s.fma(FloatVector.broadcast(FS, scale), acc);
@@ -392,18 +415,92 @@ public final class VectorMatmul implements MatmulKernel {
         return sum(acc) - corr;
     }
 
-    private static final byte[] BIT_INDEX = new byte[64];
-
-    static {
-        for (int i = 0; i < 64; i++) BIT_INDEX[i] = (byte) i;
+    /** Q4_1 against Q8_1: d_w·d_x·Σ nibble·q_x + m·s_x per block. */
+    private static float q4_1(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 20L * b;
+            int xo = (ab + b) * 32;
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = ints(seg, blk + 4 + k);
+                s = lowNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = highNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+            mins += f16(seg, blk + 2) * a.s[ab + b];
+        }
+        return sum(acc) + mins;
     }
 
-    /** Lane i = 16 if bit i of {@code bits} is set, else 0 (for the first L bits). */
-    private static ByteVector highBits(int bits) {
-        long lanes = 0;
-        // Spread L bits to bytes with a scalar multiply-free loop; L ≤ 16 so this stays cheap next to the loads.
-        for (int i = 0; i < L; i++) lanes |= (long) ((bits >>> i) & 1) << i;
-        return ByteVector.zero(BS).blend((byte) 16, jdk.incubator.vector.VectorMask.fromLong(BS, lanes));
+    /** Q5_1 against Q8_1, as Q4_1 with fifth bits. */
+    private static float q5_1(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 24L * b;
+            int xo = (ab + b) * 32;
+            IntVector qh = IntVector.broadcast(IS, seg.get(I32, blk + 4));
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = ints(seg, blk + 8 + k);
+                IntVector lo = q.and(0x0F).or(fifthBits(qh, k));
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(fifthBits(qh, 16 + k));
+                s = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+            mins += f16(seg, blk + 2) * a.s[ab + b];
+        }
+        return sum(acc) + mins;
+    }
+
+    private static float iq4_nl(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 18L * b;
+            int xo = (ab + b) * 32;
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = ints(seg, blk + 2 + k);
+                s = iq4Levels(q.and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = iq4Levels(q.lanewise(VectorOperators.ASHR, 4).and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+        }
+        return sum(acc);
+    }
+
+    /** IQ4_XS against Q8_K: eight sub-blocks of 32 in IQ4_NL layout, each with a signed 6-bit scale. */
+    private static float iq4_xs(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 136L * b;
+            int xo = (ab + b) * 256;
+            int scalesHigh = Short.toUnsignedInt(seg.get(I16, blk + 2));
+            int scalesLow = seg.get(I32, blk + 4);
+            FloatVector sb = FloatVector.zero(FS);
+            for (int ib = 0; ib < 8; ib++) {
+                FloatVector s = FloatVector.zero(FS);
+                for (int k = 0; k < 16; k += L) {
+                    IntVector q = ints(seg, blk + 8 + 16 * ib + k);
+                    s = iq4Levels(q.and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + k), s);
+                    s = iq4Levels(q.lanewise(VectorOperators.ASHR, 4).and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + 16 + k), s);
+                }
+                int ls = ((scalesLow >>> (4 * ib)) & 0x0F) | (((scalesHigh >>> (2 * ib)) & 3) << 4);
+                sb = s.fma(FloatVector.broadcast(FS, ls - 32), sb);
+            }
+            acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * a.d[ab + b]), acc);
+        }
+        return sum(acc);
     }
 
     // ---- K-quants against Q8_K activations ----
