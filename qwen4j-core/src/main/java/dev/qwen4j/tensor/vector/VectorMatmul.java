@@ -322,9 +322,8 @@ public final class VectorMatmul implements MatmulKernel {
             FloatVector s = FloatVector.zero(FS);
             for (int k = 0; k < 16; k += L) {
                 IntVector q = ints(seg, blk + 2 + k);
-                s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
-                s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+                s = lookup(q, Q4_0_LOW, Q4_0_HIGH).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = lookup(q.lanewise(VectorOperators.ASHR, 4), Q4_0_LOW, Q4_0_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
             }
             acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
         }
@@ -334,33 +333,27 @@ public final class VectorMatmul implements MatmulKernel {
     private static FloatVector q4_0x4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
         float[] xq = a.qf;
         float[] xd = a.d;
-        int[] xs = a.qsum;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 18L * b;
+            int x0 = (ab0 + b) * 32, x1 = (ab1 + b) * 32, x2 = (ab2 + b) * 32, x3 = (ab3 + b) * 32;
             FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, blk + 2 + k);
-                FloatVector lo = bytesToFloats(q.and((byte) 0x0F));
-                FloatVector hi = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4));
-                s0 = hi.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + k), s0));
-                s1 = hi.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + k), s1));
-                s2 = hi.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + k), s2));
-                s3 = hi.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + k), s3));
+                IntVector q = ints(seg, blk + 2 + k);
+                FloatVector lo = lookup(q, Q4_0_LOW, Q4_0_HIGH);
+                FloatVector hi = lookup(q.lanewise(VectorOperators.ASHR, 4), Q4_0_LOW, Q4_0_HIGH);
+                s0 = hi.fma(FloatVector.fromArray(FS, xq, x0 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x0 + k), s0));
+                s1 = hi.fma(FloatVector.fromArray(FS, xq, x1 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x1 + k), s1));
+                s2 = hi.fma(FloatVector.fromArray(FS, xq, x2 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x2 + k), s2));
+                s3 = hi.fma(FloatVector.fromArray(FS, xq, x3 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x3 + k), s3));
             }
             float dw = f16(seg, blk);
-            float d0 = dw * xd[ab0 + b], d1 = dw * xd[ab1 + b], d2 = dw * xd[ab2 + b], d3 = dw * xd[ab3 + b];
-            a0 = s0.fma(FloatVector.broadcast(FS, d0), a0);
-            a1 = s1.fma(FloatVector.broadcast(FS, d1), a1);
-            a2 = s2.fma(FloatVector.broadcast(FS, d2), a2);
-            a3 = s3.fma(FloatVector.broadcast(FS, d3), a3);
-            c0 += d0 * (8 * xs[ab0 + b]);
-            c1 += d1 * (8 * xs[ab1 + b]);
-            c2 += d2 * (8 * xs[ab2 + b]);
-            c3 += d3 * (8 * xs[ab3 + b]);
+            a0 = s0.fma(FloatVector.broadcast(FS, dw * xd[ab0 + b]), a0);
+            a1 = s1.fma(FloatVector.broadcast(FS, dw * xd[ab1 + b]), a1);
+            a2 = s2.fma(FloatVector.broadcast(FS, dw * xd[ab2 + b]), a2);
+            a3 = s3.fma(FloatVector.broadcast(FS, dw * xd[ab3 + b]), a3);
         }
-        return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
+        return four(sum(a0), sum(a1), sum(a2), sum(a3));
     }
 
     /*
@@ -369,24 +362,32 @@ public final class VectorMatmul implements MatmulKernel {
      * registers.
      */
     private static final IntVector LANE = IntVector.zero(IS).addIndex(1);
-    private static final int[] IQ4_LEVELS = new int[16];
+    /*
+     * 4-bit levels by table lookup: a 16-entry table of float bit patterns sits in registers (one vector of 16
+     * lanes, or two of 8), and the nibble selects a lane. selectFrom wraps indices modulo 16, so a sign-extended
+     * byte or its arithmetic shift right by 4 indexes by its low or high nibble directly, and the result is already
+     * a float: no masking, offset or conversion.
+     */
+    private static final IntVector[] Q4_0_LEVELS = levelTable(i -> i - 8);
+    private static final IntVector[] IQ4_LEVELS = levelTable(i -> IQ4_NL.VALUES[i]);
+    private static final IntVector Q4_0_LOW = Q4_0_LEVELS[0];
+    private static final IntVector Q4_0_HIGH = Q4_0_LEVELS[1];
+    private static final IntVector IQ4_LOW = IQ4_LEVELS[0];
+    private static final IntVector IQ4_HIGH = IQ4_LEVELS[1];
 
-    static {
-        for (int i = 0; i < 16; i++) IQ4_LEVELS[i] = IQ4_NL.VALUES[i];
+    private static IntVector[] levelTable(java.util.function.IntUnaryOperator level) {
+        int[] bits = new int[32];
+        for (int i = 0; i < 32; i++) bits[i] = Float.floatToIntBits(level.applyAsInt(i & 15));
+        return new IntVector[] {IntVector.fromArray(IS, bits, 0), IntVector.fromArray(IS, bits, Math.min(L, 16))};
     }
 
-    private static final IntVector IQ4_LOW = IntVector.fromArray(IS, IQ4_LEVELS, 0);
-    private static final IntVector IQ4_HIGH = L >= 16 ? IQ4_LOW : IntVector.fromArray(IS, IQ4_LEVELS, 8);
+    private static FloatVector lookup(IntVector index, IntVector low, IntVector high) {
+        return (L >= 16 ? index.selectFrom(low) : index.selectFrom(low, high)).reinterpretAsFloats();
+    }
 
     /** 16 where bit (first + lane) of {@code mask} is set, else 0. */
     private static IntVector fifthBits(IntVector mask, int first) {
         return mask.lanewise(VectorOperators.LSHR, LANE.add(first)).and(1).lanewise(VectorOperators.LSHL, 4);
-    }
-
-    private static FloatVector iq4Levels(IntVector nibbles) {
-        IntVector v = L >= 16 ? nibbles.selectFrom(IQ4_LOW)
-                : nibbles.and(7).selectFrom(IQ4_LOW).blend(nibbles.and(7).selectFrom(IQ4_HIGH), nibbles.compare(VectorOperators.GE, 8));
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
     /** Q5_0: level − 16 = (nibble | fifth bit) − 16, folded out as −16·Σx with the activation block sums. */
@@ -470,8 +471,8 @@ public final class VectorMatmul implements MatmulKernel {
             FloatVector s = FloatVector.zero(FS);
             for (int k = 0; k < 16; k += L) {
                 IntVector q = ints(seg, blk + 2 + k);
-                s = iq4Levels(q.and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
-                s = iq4Levels(q.lanewise(VectorOperators.ASHR, 4).and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+                s = lookup(q, IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = lookup(q.lanewise(VectorOperators.ASHR, 4), IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
             }
             acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
         }
@@ -492,8 +493,8 @@ public final class VectorMatmul implements MatmulKernel {
                 FloatVector s = FloatVector.zero(FS);
                 for (int k = 0; k < 16; k += L) {
                     IntVector q = ints(seg, blk + 8 + 16 * ib + k);
-                    s = iq4Levels(q.and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + k), s);
-                    s = iq4Levels(q.lanewise(VectorOperators.ASHR, 4).and(0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + 16 + k), s);
+                    s = lookup(q, IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + k), s);
+                    s = lookup(q.lanewise(VectorOperators.ASHR, 4), IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + 16 + k), s);
                 }
                 int ls = ((scalesLow >>> (4 * ib)) & 0x0F) | (((scalesHigh >>> (2 * ib)) & 3) << 4);
                 sb = s.fma(FloatVector.broadcast(FS, ls - 32), sb);
