@@ -9,13 +9,11 @@ import dev.qwen4j.generate.Usage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -46,6 +44,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ReplyOptions replyOptions;
 
+    @Option(names = "--drop-oldest", description = "When the conversation outgrows the context, drop its oldest turns (default: say so and keep everything).")
+    boolean dropOldest;
+
     private PrintWriter out;
     private PrintWriter err;
     private Engine engine;
@@ -64,25 +65,23 @@ final class ChatCommand implements Callable<Integer> {
             chat = engine.newChat(contextSize);
             chat.system(replyOptions.system);
             if (replyOptions.think != null) chat.thinking(replyOptions.think);
+            if (dropOldest) chat.contextPolicy(Chat.ContextPolicy.DROP_OLDEST);
             Interrupts.install();
             if (StatusLine.TERMINAL) {
                 err.printf("%s, context %d tokens, thinking %s. /help for commands, Ctrl-D to quit.%n",
                         engine.name(), contextSize, chat.thinking() ? "on" : "off");
                 err.flush();
             }
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-            while (true) {
-                if (StatusLine.TERMINAL) {
-                    out.print("> ");
-                    out.flush();
-                }
-                String line = in.readLine();
-                if (line == null) break;
-                if (line.isBlank()) continue;
-                if (line.startsWith("/")) {
-                    if (!command(line.strip())) break;
-                } else {
-                    answer(line);
+            try (LineInput in = LineInput.open(out, err)) {
+                while (true) {
+                    String line = in.readLine(StatusLine.TERMINAL ? "> " : "");
+                    if (line == null) break;
+                    if (line.isBlank()) continue;
+                    if (line.startsWith("/")) {
+                        if (!command(line.strip())) break;
+                    } else {
+                        answer(line);
+                    }
                 }
             }
             return 0;
@@ -96,7 +95,7 @@ final class ChatCommand implements Callable<Integer> {
         try {
             result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(line, options, printer));
         } catch (PromptTooLongException e) {
-            err.println("qwen4j: " + e.getMessage() + " (/clear starts over)");
+            err.println("qwen4j: " + e.getMessage() + " (/clear starts over, --drop-oldest forgets old turns)");
             err.flush();
             return;
         }

@@ -17,16 +17,19 @@ final class Interrupts {
         if (installed) return;
         installed = true;
         try {
-            Signal.handle(new Signal("INT"), signal -> {
-                Runnable r = onInterrupt;
-                if (r != null) {
-                    r.run();
-                } else {
-                    System.exit(130);
-                }
-            });
+            Signal.handle(new Signal("INT"), signal -> signal());
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             // no SIGINT on this platform (or the JVM reserves it): Ctrl-C keeps its default behaviour
+        }
+    }
+
+    /** Ctrl-C: cancels the running answer, or exits when there is none. */
+    static void signal() {
+        Runnable r = onInterrupt;
+        if (r != null) {
+            r.run();
+        } else {
+            System.exit(130);
         }
     }
 

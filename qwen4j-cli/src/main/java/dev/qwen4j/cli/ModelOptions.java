@@ -13,15 +13,18 @@ import java.nio.file.Path;
 
 /** Which model to load and how: shared by {@code run} and {@code chat}. */
 final class ModelOptions {
-    @Parameters(index = "0", paramLabel = "MODEL",
-            description = "A GGUF file, or a model name such as qwen3.5:0.8b (pulled from Hugging Face on first use).")
+    private static final int MIN_CHECKED_CONTEXT = 2048;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
+            description = "A GGUF file, a Hugging Face checkpoint folder, or a model name such as qwen3.5:0.8b (pulled on first use;"
+                    + " default qwen3.5:0.8b).")
     String model;
 
     @Option(names = "--offline", description = "Never touch the network: use only models already on disk.")
     boolean offline;
 
     @Option(names = "--ctx", paramLabel = "N",
-            description = "Context size in tokens (default: what fits in memory, up to 16384 and the model's maximum).")
+            description = "Context size in tokens (default: what fits in memory, up to 32768 and the model's maximum).")
     Integer contextSize;
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: one per core).")
@@ -32,9 +35,12 @@ final class ModelOptions {
 
     /** Loads the model, showing progress on {@code err} when it takes more than a second. */
     Engine load(PrintWriter err) throws IOException {
-        Path file = HubAccess.resolve(model, offline, err);
+        boolean folder = model != null && Files.isDirectory(Path.of(model));
+        Path file = folder ? Path.of(model) : HubAccess.resolve(model, offline, err);
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
-        if (Files.isDirectory(file)) throw new IOException(file + " is a directory; give the path of a .gguf file");
+        // Weights are mapped, not copied: what must fit is the file plus the state of the requested context
+        // (with no --ctx, a short one: the default context is then chosen to fit what is left).
+        if (!folder) HubAccess.checkMemory(model, file, contextSize != null ? contextSize : MIN_CHECKED_CONTEXT, err);
         try (StatusLine status = StatusLine.after(err, 1000, "loading " + file.getFileName())) {
             Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(threads));
             status.done("loaded " + engine.name() + " (" + engine.architecture() + ")");

@@ -2,6 +2,7 @@ package dev.qwen4j.cli;
 
 import dev.qwen4j.generate.Chat;
 import dev.qwen4j.generate.Engine;
+import dev.qwen4j.generate.FinishReason;
 import dev.qwen4j.generate.GenerationResult;
 import dev.qwen4j.generate.Usage;
 import dev.qwen4j.json.Json;
@@ -22,7 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code qwen4j run MODEL "prompt"}: answers one prompt, streaming the answer to stdout. */
-@Command(name = "run", description = "Answer one prompt and exit (the answer streams to stdout).")
+@Command(name = "run", description = "Answer one prompt and exit (the answer streams to stdout; Ctrl-C stops it).")
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -36,7 +37,8 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ReplyOptions replyOptions;
 
-    @Parameters(index = "1", paramLabel = "PROMPT", description = "The prompt; \"-\" reads it from stdin.")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PROMPT",
+            description = "The prompt; \"-\" reads it from stdin. With a single argument, it is the prompt for the default model.")
     String prompt;
 
     @Option(names = "--json", description = "Print one JSON object (text, reasoning, tool calls, finish reason, usage) instead of streaming.")
@@ -49,6 +51,12 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (prompt == null) {
+            // `qwen4j run "hello"`: one argument is the prompt, for the default model.
+            if (modelOptions.model == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing PROMPT: qwen4j run [MODEL] PROMPT");
+            prompt = modelOptions.model;
+            modelOptions.model = null;
+        }
         String text = prompt.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
         try (Engine engine = modelOptions.load(err)) {
             Chat chat = engine.newChat(modelOptions.contextSize(engine));
@@ -76,7 +84,7 @@ final class RunCommand implements Callable<Integer> {
             }
             if (stats) err.println(result.usage().summary() + ", finish: " + result.finishReason().wireName());
             err.flush();
-            return 0;
+            return result.finishReason() == FinishReason.CANCELLED ? 130 : 0; // 130: the shell's code for Ctrl-C
         }
     }
 

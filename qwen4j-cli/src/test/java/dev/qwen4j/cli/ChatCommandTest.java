@@ -109,4 +109,21 @@ class ChatCommandTest {
             assertEquals(1, summaries(p.err()).size(), p.err());
         }
     }
+
+    @Test
+    void aConversationOutgrowingTheContextIsReportedOrItsOldestTurnsDropped() throws Exception {
+        String turns = "Tell me about the sea and the sky.\n".repeat(4) + "/stats\n/exit\n";
+        try (CliProcess strict = CliProcess.start("chat", QWEN35, "-n", "8", "--no-think", "--greedy", "--ctx", "96")) {
+            strict.write(turns);
+            assertEquals(0, strict.waitFor(120), strict.err());
+            assertTrue(strict.err().contains("qwen4j: the prompt is "), strict.err());
+            assertTrue(strict.err().contains("context holds 96"), strict.err());
+        }
+        try (CliProcess dropping = CliProcess.start("chat", QWEN35, "-n", "8", "--no-think", "--greedy", "--ctx", "96", "--drop-oldest")) {
+            dropping.write(turns);
+            assertEquals(0, dropping.waitFor(120), dropping.err());
+            assertEquals(4, summaries(dropping.err()).size(), dropping.err());
+            assertTrue(!dropping.err().contains("the prompt is "), dropping.err());
+        }
+    }
 }

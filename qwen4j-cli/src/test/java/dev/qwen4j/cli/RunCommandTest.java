@@ -121,4 +121,17 @@ class RunCommandTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("maximum context of 4096"), r.err());
     }
+
+    @Test
+    void ctrlCStopsTheAnswerKeepsWhatWasPrintedAndExitsWith130() throws Exception {
+        // qwen2-micro decoding greedily never ends its turn on its own
+        String qwen2 = Fixtures.model("qwen2-micro-F32.gguf").toString();
+        try (CliProcess p = CliProcess.start(true, "run", qwen2, "Write", "--greedy", "--loops", "off")) {
+            p.awaitOutput(out -> out.length() > 20, 60);
+            p.interrupt();
+            assertEquals(130, p.waitFor(60), p.err());
+            assertTrue(p.err().contains("qwen4j: cancelled"), p.err());
+            assertTrue(p.out().length() > 20);
+        }
+    }
 }

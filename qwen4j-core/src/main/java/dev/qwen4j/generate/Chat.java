@@ -127,6 +127,7 @@ public final class Chat {
                 .thinkingBudget(think ? options.thinkingBudget() : -1)
                 .stopStrings(options.stopStrings())
                 .loopPolicy(options.loopPolicy())
+                .tools(tools)
                 .build();
         GenerationResult result = session.generate(request, listener);
         last = result;

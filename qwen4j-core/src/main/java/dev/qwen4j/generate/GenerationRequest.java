@@ -1,5 +1,7 @@
 package dev.qwen4j.generate;
 
+import dev.qwen4j.chat.ToolDefinition;
+
 import java.util.Arrays;
 import java.util.List;
 
@@ -17,15 +19,18 @@ import java.util.List;
  * @param parseThinking    split think blocks off as reasoning (false: every token is answer text)
  * @param checkpointHints  prompt positions worth a prompt-cache checkpoint (e.g. where the history ends);
  *                         the start of the last assistant header is always one
+ * @param tools            the tools offered in the prompt: their schemas type the arguments of Qwen3.5 calls
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, List<String> stopStrings,
-                                int thinkingBudget, LoopPolicy loopPolicy, boolean parseThinking, int[] checkpointHints) {
+                                int thinkingBudget, LoopPolicy loopPolicy, boolean parseThinking, int[] checkpointHints,
+                                List<ToolDefinition> tools) {
 
     public GenerationRequest {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
         prompt = prompt.clone();
         stopStrings = List.copyOf(stopStrings);
         checkpointHints = checkpointHints.clone();
+        tools = tools == null ? List.of() : List.copyOf(tools);
     }
 
     public static Builder builder(int[] prompt) {
@@ -35,7 +40,7 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
     public Builder toBuilder() {
         return new Builder(prompt).sampling(sampling).maxTokens(maxTokens).stopStrings(stopStrings)
                 .thinkingBudget(thinkingBudget).loopPolicy(loopPolicy).parseThinking(parseThinking)
-                .checkpointHints(checkpointHints);
+                .checkpointHints(checkpointHints).tools(tools);
     }
 
     @Override
@@ -54,6 +59,7 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         private LoopPolicy loopPolicy = LoopPolicy.CLOSE_THINKING;
         private boolean parseThinking = true;
         private int[] checkpointHints = new int[0];
+        private List<ToolDefinition> tools = List.of();
 
         private Builder(int[] prompt) {
             this.prompt = prompt;
@@ -94,9 +100,14 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
             return this;
         }
 
+        public Builder tools(List<ToolDefinition> v) {
+            tools = v;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, sampling, maxTokens, stopStrings, thinkingBudget, loopPolicy,
-                    parseThinking, checkpointHints);
+                    parseThinking, checkpointHints, tools);
         }
     }
 }

@@ -13,7 +13,7 @@ import java.util.List;
  * <p>Attention KV can be cut back to any prefix, but Qwen3.5's DeltaNet state cannot: it only moves forward.
  * So on a hybrid model we keep {@link ModelState.Checkpoint}s (the position plus a copy of the recurrent state)
  * at useful places — where a chat turn starts (the next turn re-renders history from there, QWEN_SPEC.md §6.5),
- * at the end of each prompt and answer, and every {@code interval} tokens — and resume from the latest one
+ * at the end of each answer, and every {@code interval} tokens — and resume from the latest one
  * inside the shared prefix. A pure-attention model is simply truncated to the shared prefix.
  */
 public final class PromptCache {
@@ -44,7 +44,7 @@ public final class PromptCache {
         PERIODIC,
         /** A place a later prompt is likely to diverge at (the start of the latest answer). */
         TURN_START,
-        /** The end of a prompt or of an answer. */
+        /** The end of an answer (a continuation that keeps the answer as generated resumes here). */
         END
     }
 

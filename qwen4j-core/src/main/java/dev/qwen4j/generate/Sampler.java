@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
 public final class Sampler {
     /** Above this k, a full sort is cheaper than insertion into the running top-k list. */
     private static final int INSERTION_TOP_K_LIMIT = 128;
+    /** Logit distance (in units of T) beyond which a token's probability is negligible: e^-40 of the best one. */
+    private static final float NEGLIGIBLE_LOGIT_GAP = 40f;
 
     private final SamplingParams params;
     private final long seed;
@@ -177,12 +179,20 @@ public final class Sampler {
         return n;
     }
 
+    /**
+     * Full sort of the plausible tokens. Tokens more than {@link #NEGLIGIBLE_LOGIT_GAP}·T below the best one
+     * have a probability under e^-40 relative to it and are left out, which keeps the sort small when k is large
+     * or unlimited on a 250k vocabulary.
+     */
     private int selectBySort(float[] logits, int k) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int id = 0; id < vocabSize; id++) if (logits[id] > max) max = logits[id];
+        float floor = max - NEGLIGIBLE_LOGIT_GAP * params.temperature();
         if (sortKeys.length < vocabSize) sortKeys = new long[vocabSize];
         int n = 0;
         for (int id = 0; id < vocabSize; id++) {
             float v = logits[id];
-            if (v == Float.NEGATIVE_INFINITY || v != v) continue;
+            if (!(v >= floor) || v == Float.NEGATIVE_INFINITY) continue; // also skips NaN
             int bits = Float.floatToIntBits(v);
             int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // monotone in v as a signed int
             sortKeys[n++] = ((long) ~ordered << 32) | id;      // ascending key = descending value, then ascending id

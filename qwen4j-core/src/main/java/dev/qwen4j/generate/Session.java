@@ -1,5 +1,6 @@
 package dev.qwen4j.generate;
 
+import dev.qwen4j.chat.ChatTemplate.ToolCallFormat;
 import dev.qwen4j.model.LanguageModel;
 import dev.qwen4j.model.ModelState;
 
@@ -35,7 +36,8 @@ public final class Session implements AutoCloseable {
     private final LanguageModel model;
     private final Vocabulary vocab;
     private final PromptCache cache;
-    private final OutputRouter.ToolCallParser toolCallParser;
+    /** How the model writes tool calls; null = tool calls are left in the text. */
+    private final ToolCallFormat toolCallFormat;
     private final ReentrantLock busy = new ReentrantLock();
     private final float[] logits;
     private final int[] closeThinking;
@@ -50,11 +52,12 @@ public final class Session implements AutoCloseable {
         this(model, vocab, contextSize, cacheOptions, null);
     }
 
-    Session(LanguageModel model, Vocabulary vocab, int contextSize, PromptCache.Options cacheOptions,
-            OutputRouter.ToolCallParser toolCallParser) {
+    /** A session that also reads tool calls written in {@code toolCallFormat} (null: leave them in the text). */
+    public Session(LanguageModel model, Vocabulary vocab, int contextSize, PromptCache.Options cacheOptions,
+                   ToolCallFormat toolCallFormat) {
         this.model = model;
         this.vocab = vocab;
-        this.toolCallParser = toolCallParser;
+        this.toolCallFormat = toolCallFormat;
         this.cache = new PromptCache(model.newState(contextSize), cacheOptions);
         this.logits = new float[model.vocabSize()];
         this.closeThinking = vocab.specialToken("</think>") >= 0 ? vocab.encode("\n</think>\n\n") : new int[0];
@@ -133,7 +136,7 @@ public final class Session implements AutoCloseable {
         SamplingParams params = request.sampling();
         Sampler sampler = new Sampler(params, model.vocabSize(), vocab.unusedTokens(), ThreadLocalRandom.current().nextLong());
         OutputRouter router = new OutputRouter(vocab, request.parseThinking(), OutputRouter.promptEndsInThinking(prompt, vocab),
-                request.stopStrings(), toolCallParser, listener);
+                request.stopStrings(), toolCallFormat == null ? null : new ToolCallReader(toolCallFormat, request.tools()), listener);
         LoopDetector loops = request.loopPolicy() == LoopPolicy.OFF ? null : LoopDetector.standard();
         ArrayDeque<Integer> forced = new ArrayDeque<>();
         int[] context = Arrays.copyOf(prompt, Math.max(prompt.length + 64, prompt.length * 2));
@@ -239,7 +242,8 @@ public final class Session implements AutoCloseable {
             if (atMark || atPeriodic) cache.checkpoint(atMark ? PromptCache.Kind.TURN_START : PromptCache.Kind.PERIODIC);
             if (position < prompt.length) listener.accept(new GenerationEvent.PromptProgress(position - from, total));
         }
-        cache.checkpoint(PromptCache.Kind.END);
+        // No checkpoint at the very end of the prompt: the same prompt again resumes one token earlier (at the
+        // answer-start mark), and a longer one parts from it at that mark too.
         listener.accept(new GenerationEvent.PromptProgress(total, total));
         return true;
     }

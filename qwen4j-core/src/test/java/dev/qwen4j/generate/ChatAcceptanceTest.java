@@ -122,6 +122,15 @@ class ChatAcceptanceTest {
     }
 
     @Test
+    void theDefaultContextComesFromTheKvCacheSizeAndTheModelsMaximum() {
+        // qwen35-micro: 2 full-attention layers (3 and 7) × K and V × 1 KV head × 64 × 4 bytes
+        assertEquals(2 * 2 * 64 * 4, engine("qwen35-micro-F32.gguf").kvBytesPerPosition());
+        // qwen3-micro: 4 layers × K and V × 2 KV heads × 32 × 4 bytes
+        assertEquals(4 * 2 * 64 * 4, engine("qwen3-micro-F32.gguf").kvBytesPerPosition());
+        assertEquals(4096, engine("qwen3-micro-F32.gguf").defaultContextSize(), "a few MiB fit: the trained 4096");
+    }
+
+    @Test
     void cancellingStopsBeforeTheNextToken() {
         Chat chat = engine("qwen35-micro-F32.gguf").newChat(512).thinking(false);
         int[] seen = {0};

@@ -188,6 +188,32 @@ class SamplerTest {
         assertEquals(java.util.Map.of(3, 3), seen, "only the last 3 tokens count");
     }
 
+    @Test
+    void withoutTopKEveryTokenCanBeDrawnInProportion() {
+        float[] logits = new float[300];
+        logits[7] = (float) Math.log(3); // p(7) = 3/302, every other token 1/302
+        Sampler s = new Sampler(SamplingParams.of(1f, 0, 1f, 0f, 0f).withSeed(2L), 300, null, 0);
+        int sevens = 0;
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 30000; i++) {
+            int t = s.sample(logits.clone(), new int[0], 0);
+            seen.add(t);
+            if (t == 7) sevens++;
+        }
+        assertEquals(300, seen.size());
+        assertEquals(3 / 302.0, sevens / 30000.0, 0.003);
+    }
+
+    @Test
+    void hopelessTokensAreNeverDrawn() {
+        float[] logits = new float[1000];
+        java.util.Arrays.fill(logits, -100f);
+        logits[1] = 0f;
+        logits[2] = -1f;
+        Sampler s = new Sampler(SamplingParams.of(1f, 0, 1f, 0f, 0f).withSeed(4L), 1000, null, 0);
+        for (int i = 0; i < 500; i++) assertTrue(s.sample(logits.clone(), new int[0], 0) <= 2);
+    }
+
     private static int[] draws(Sampler s, float[] logits, int n) {
         int[] out = new int[n];
         for (int i = 0; i < n; i++) out[i] = s.sample(logits.clone(), new int[0], 0);

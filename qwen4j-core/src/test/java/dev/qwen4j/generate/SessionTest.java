@@ -110,6 +110,21 @@ class SessionTest {
     }
 
     @Test
+    void aPromptThatKeepsTheAnswerAsGeneratedResumesAtTheAnswersEnd() {
+        // e.g. a tool-call turn, which the template re-renders with its reasoning, exactly as generated
+        Session s = session(new FakeModel(true, 6), PromptCache.Options.defaults());
+        s.generate(greedy(vocab.chatPrompt("", "hello", NO_THINK)), e -> { });
+        int[] processed = s.processedTokens();
+        int[] next = vocab.encode("<|im_end|>\n<|im_start|>user\nok<|im_end|>\n<|im_start|>assistant\n");
+        int[] prompt = Arrays.copyOf(processed, processed.length + next.length);
+        System.arraycopy(next, 0, prompt, processed.length, next.length);
+        GenerationResult r = s.generate(greedy(prompt), e -> { });
+        assertEquals(processed.length, r.usage().cachedTokens());
+        GenerationResult fresh = session(new FakeModel(true, 6), PromptCache.Options.disabled()).generate(greedy(prompt), e -> { });
+        assertArrayEquals(fresh.tokens(), r.tokens());
+    }
+
+    @Test
     void periodicCheckpointsLetALongPromptResumeInTheMiddle() {
         FakeModel model = new FakeModel(true, 6);
         Session s = new Session(model, vocab, 512, new PromptCache.Options(16, 8, 1 << 20));

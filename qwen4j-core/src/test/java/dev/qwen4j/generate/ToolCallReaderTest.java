@@ -2,6 +2,7 @@ package dev.qwen4j.generate;
 
 import dev.qwen4j.chat.ChatTemplate.ToolCallFormat;
 import dev.qwen4j.chat.ToolCall;
+import dev.qwen4j.chat.ToolDefinition;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ class ToolCallReaderTest {
     @Test
     void readsQwen35XmlCallsWithTypedValues() {
         // QWEN_SPEC.md §6.4.13, the text between the tags
-        ToolCall call = new ToolCallReader(ToolCallFormat.XML).parse(
+        ToolCall call = new ToolCallReader(ToolCallFormat.XML, List.of()).parse(
                 "\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n<parameter=days>\n3\n</parameter>\n"
                         + "<parameter=verbose>\nTrue\n</parameter>\n<parameter=note>\ntwo\nlines\n</parameter>\n</function>\n");
         assertEquals("get_weather", call.name());
@@ -25,16 +26,25 @@ class ToolCallReaderTest {
     }
 
     @Test
+    void theToolsSchemaDecidesAValuesType() {
+        ToolDefinition lookup = new ToolDefinition("lookup", "Find a place.", Map.of("type", "object",
+                "properties", Map.of("zip", Map.of("type", "string"))));
+        String raw = "\n<function=lookup>\n<parameter=zip>\n75001\n</parameter>\n</function>\n";
+        assertEquals(Map.of("zip", "75001"), new ToolCallReader(ToolCallFormat.XML, List.of(lookup)).parse(raw).arguments());
+        assertEquals(Map.of("zip", 75001L), new ToolCallReader(ToolCallFormat.XML, List.of()).parse(raw).arguments());
+    }
+
+    @Test
     void readsQwen3JsonCalls() {
-        ToolCall call = new ToolCallReader(ToolCallFormat.JSON).parse("\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n");
+        ToolCall call = new ToolCallReader(ToolCallFormat.JSON, List.of()).parse("\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n");
         assertEquals("get_weather", call.name());
         assertEquals(Map.of("city", "Paris"), call.arguments());
     }
 
     @Test
     void malformedCallsAreNotCalls() {
-        assertNull(new ToolCallReader(ToolCallFormat.JSON).parse("{\"name\": "));
-        assertNull(new ToolCallReader(ToolCallFormat.XML).parse("<function=f>\n<parameter=x>\n1\n"));
+        assertNull(new ToolCallReader(ToolCallFormat.JSON, List.of()).parse("{\"name\": "));
+        assertNull(new ToolCallReader(ToolCallFormat.XML, List.of()).parse("just some words"));
     }
 
     /** Byte tokens 0..255 plus {@code <tool_call>} = 256 and {@code </tool_call>} = 257. */
@@ -73,7 +83,7 @@ class ToolCallReaderTest {
     };
 
     private static OutputRouter router(List<GenerationEvent> events) {
-        return new OutputRouter(BYTES, true, false, List.of(), new ToolCallReader(ToolCallFormat.JSON), events::add);
+        return new OutputRouter(BYTES, true, false, List.of(), new ToolCallReader(ToolCallFormat.JSON, List.of()), events::add);
     }
 
     @Test
