@@ -15,8 +15,7 @@ record FeedForward(Tensor gate, Tensor up, Tensor down) {
 
     /** Reads a.x, writes a.y. */
     void apply(Kernels kernels, Activations a, int tokens) {
-        Linear.project(kernels, gate, a.x, tokens, a.ffnGate);
-        Linear.project(kernels, up, a.x, tokens, a.ffnUp);
+        Linear.projectAll(kernels, new Tensor[] {gate, up}, a.x, tokens, new float[][] {a.ffnGate, a.ffnUp});
         OPS.siluMul(a.ffnGate, 0, a.ffnUp, 0, tokens * Math.toIntExact(up.rows()));
         Linear.project(kernels, down, a.ffnGate, tokens, a.y);
     }

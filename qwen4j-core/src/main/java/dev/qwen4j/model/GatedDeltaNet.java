@@ -78,10 +78,8 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
 
     /** Reads a.x (normalised input), writes a.y (block output), advances {@code s}. */
     void forward(Kernels kernels, Activations a, int tokens, State s) {
-        Linear.project(kernels, qkv, a.x, tokens, a.mix);
-        Linear.project(kernels, outputGate, a.x, tokens, a.z);
-        Linear.project(kernels, betaProj, a.x, tokens, a.beta);
-        Linear.project(kernels, alphaProj, a.x, tokens, a.alpha);
+        Linear.projectAll(kernels, new Tensor[] {qkv, outputGate, betaProj, alphaProj}, a.x, tokens,
+                new float[][] {a.mix, a.z, a.beta, a.alpha});
         int convDim = c.convDim();
         int nv = c.valueHeads();
         int dv = c.valueHeadDim();

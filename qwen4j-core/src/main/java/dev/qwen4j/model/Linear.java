@@ -17,6 +17,11 @@ final class Linear {
         else kernels.matmul(w, x, tokens, out);
     }
 
+    /** Several products of the same input in one pass of the kernel threads: {@code outs[i] = ws[i] · x}. */
+    static void projectAll(Kernels kernels, Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        kernels.matmul(ws, x, tokens, outs);
+    }
+
     static void addBias(float[] out, float[] bias, int tokens) {
         int n = bias.length;
         for (int t = 0; t < tokens; t++) {

@@ -27,9 +27,7 @@ final class Qwen35Model {
                           float[] kNorm, Tensor wo) implements TokenMixer {
         @Override
         public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
-            Linear.project(kernels, wqGate, a.x, tokens, a.q);
-            Linear.project(kernels, wk, a.x, tokens, a.k);
-            Linear.project(kernels, wv, a.x, tokens, a.v);
+            Linear.projectAll(kernels, new Tensor[] {wqGate, wk, wv}, a.x, tokens, new float[][] {a.q, a.k, a.v});
             int hd = c.headDim();
             int qRow = 2 * c.heads() * hd;
             RmsNorm.heads(a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
