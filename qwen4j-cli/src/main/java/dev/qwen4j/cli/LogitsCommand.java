@@ -46,9 +46,8 @@ final class LogitsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] ids = parseIds();
         if (top < 0) throw new IllegalArgumentException("--top must be ≥ 0, got " + top);
-        if (threads < 0) throw new IllegalArgumentException("--threads must be ≥ 0, got " + threads);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel m = Models.load(model, LoadOptions.defaults().withThreads(threads))) {
+        try (LanguageModel m = Models.load(model, LoadOptions.defaults().withThreads(ModelOptions.checkThreads("--threads", threads)))) {
             int vocab = m.vocabSize();
             for (int id : ids) {
                 if (id >= vocab) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + model + " (0.." + (vocab - 1) + ")");

@@ -7,7 +7,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 
 /** Entry point of the {@code qwen4j} command. Every error reaches the user as one clear line (trace with --verbose). */
-@Command(name = "qwen4j", mixinStandardHelpOptions = true, version = "qwen4j 0.1.0",
+// scope INHERIT: every subcommand takes --help and --version too (qwen4j run --help).
+@Command(name = "qwen4j", mixinStandardHelpOptions = true, version = "qwen4j 0.1.0", scope = CommandLine.ScopeType.INHERIT,
         description = "Run Qwen models on this device.",
         subcommands = {
                 RunCommand.class,

@@ -15,7 +15,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,7 +56,7 @@ final class RunCommand implements Callable<Integer> {
             prompt = modelOptions.model;
             modelOptions.model = null;
         }
-        String text = prompt.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
+        String text = prompt.equals("-") ? TextInput.read(System.in, "stdin") : prompt;
         try (Engine engine = modelOptions.load(err)) {
             Chat chat = engine.newChat(modelOptions.contextSize(engine));
             chat.system(replyOptions.system);

@@ -209,6 +209,11 @@ public final class Chat {
             session.clear();
             throw new IOException(file + " holds no saved chat (" + e.getMessage() + ")");
         }
+        if (doc.get("model") instanceof String saved && !saved.equals(engine.name())) {
+            // Same architecture and vocabulary, other weights: the saved state would silently steer this model.
+            session.clear();
+            throw new IOException(file + " was saved with model " + saved + ", not " + engine.name());
+        }
         messages.clear();
         for (Object o : (List<Object>) doc.getOrDefault("messages", List.of())) {
             messages.add(ChatMessage.fromOpenAi((Map<String, Object>) o));

@@ -1,0 +1,88 @@
+package dev.qwen4j.cli;
+
+import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.gguf.GgufWriter;
+import dev.qwen4j.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad input from a user gets one clear line on stderr and exit code 1 (2 for bad usage), never a trace or a hang. */
+class BadInputTest {
+    private static final String MODEL = Fixtures.model("qwen3-micro-Q8_0.gguf").toString();
+    private static final byte[] NOT_UTF8 = {(byte) 0xff, (byte) 0xfe, 'h', 'i'};
+
+    private static void assertOneLineError(CliRunner.Run r, String expected) {
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("qwen4j: ") && r.err().contains(expected), r.err());
+    }
+
+    @Test
+    void everySubcommandAnswersHelpAndVersion() {
+        for (String command : new String[]{"run", "chat", "inspect", "logits", "tokenize", "pull", "list", "show", "rm", "bench", "quantize"}) {
+            CliRunner.Run help = CliRunner.run(command, "--help");
+            assertEquals(0, help.exit(), command + ": " + help.err());
+            assertTrue(help.out().startsWith("Usage: qwen4j " + command), help.out());
+        }
+        assertEquals("qwen4j 0.1.0", CliRunner.run("run", "--version").out().strip());
+    }
+
+    @Test
+    void anAbsurdThreadCountIsRefusedBeforeStartingThreads() {
+        // 100000 spinning workers on two cores never finished; now the flag is checked like any other.
+        assertOneLineError(CliRunner.run("run", "--offline", MODEL, "hi", "--threads", "100000"), "--threads 100000 is out of range");
+        assertOneLineError(CliRunner.run("logits", "--model", MODEL, "--tokens", "1", "--threads", "-2"), "--threads -2 is out of range");
+        assertOneLineError(CliRunner.run("bench", "-m", MODEL, "-t", "513"), "-t 513 is out of range");
+    }
+
+    @Test
+    void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
+        assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),
+                "stdin is not valid UTF-8 (byte 0xff at offset 0)");
+        Path file = Files.write(dir.resolve("latin1.txt"), "caf\u00e9".getBytes(StandardCharsets.ISO_8859_1));
+        assertOneLineError(CliRunner.run("tokenize", "-m", MODEL, "--file", file.toString()), "latin1.txt is not valid UTF-8 (byte 0xe9 at offset 3)");
+        assertOneLineError(CliRunner.run("tokenize", "-m", MODEL, "--file", dir.toString()), dir + " is a directory, not a text file");
+        assertOneLineError(CliRunner.run("tokenize", "-m", MODEL, "--file", dir.resolve("nowhere").toString()), "no such file: ");
+    }
+
+    @Test
+    void aModelGivingNaNLogitsIsReportedInsteadOfAnsweringToken0(@TempDir Path dir) throws Exception {
+        Path broken = dir.resolve("nan-eps.gguf");
+        try (GgufFile f = GgufFile.open(Path.of(MODEL))) {
+            GgufWriter.copyOf(f).putFloat32("qwen3.attention.layer_norm_rms_epsilon", Float.NaN).write(broken);
+        }
+        assertOneLineError(CliRunner.run("run", "--offline", broken.toString(), "hi", "-n", "2", "--ctx", "64"),
+                "the model produced NaN logits");
+    }
+
+    @Test
+    void chatRefusesASessionSavedWithAnotherModelAndKeepsGoing(@TempDir Path dir) throws Exception {
+        Path other = dir.resolve("other.gguf");
+        try (GgufFile f = GgufFile.open(Path.of(MODEL))) {
+            GgufWriter.copyOf(f).putString("general.name", "another-qwen3").write(other);
+        }
+        Path saved = dir.resolve("s.qwen4j");
+        String script = "hello\n/save " + saved + "\n/exit\n";
+        CliRunner.Run first = CliRunner.runWithInput(script.getBytes(StandardCharsets.UTF_8), "chat", "--offline", MODEL, "-n", "2", "--ctx", "64");
+        assertEquals(0, first.exit(), first.err());
+        assertTrue(Files.exists(saved), first.out());
+
+        script = "/load " + saved + "\n/save " + dir + "\nhi\n";
+        CliRunner.Run second = CliRunner.runWithInput(script.getBytes(StandardCharsets.UTF_8), "chat", "--offline", other.toString(), "-n", "2", "--ctx", "64");
+        assertEquals(0, second.exit(), second.err());
+        assertTrue(second.err().contains("qwen4j: cannot load " + saved + ": " + saved + " was saved with model random-qwen3-micro, not another-qwen3"),
+                second.err());
+        assertTrue(second.err().contains("qwen4j: cannot save to " + dir), second.err());
+        assertTrue(second.err().contains("tokens"), "the chat goes on after both errors: " + second.err());
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.toString().endsWith(".tmp")), "a failed /save leaves no temporary file");
+        }
+    }
+}
