@@ -55,6 +55,8 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("refusing to overwrite the input " + in + "; choose another OUT");
         }
         if (Files.isDirectory(out)) throw new IllegalArgumentException(out + " is a directory; OUT must be a file name");
+        Path folder = out.toAbsolutePath().getParent();
+        if (folder != null && !Files.isDirectory(folder)) throw new IllegalArgumentException("no such folder: " + folder);
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         if (Files.isDirectory(in)) {

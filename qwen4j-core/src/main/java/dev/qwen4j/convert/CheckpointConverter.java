@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -33,6 +32,7 @@ public final class CheckpointConverter {
     private final ModelConfig c;
     private final DeltaNetConfig d;
     private final boolean qwen35;
+    private final String prefix;
     private final List<TensorConversion> plan = new ArrayList<>();
     private final Set<String> used = new HashSet<>();
 
@@ -43,6 +43,7 @@ public final class CheckpointConverter {
         this.c = hf.config();
         this.d = hf.deltaNet();
         this.qwen35 = d != null;
+        this.prefix = textPrefix(checkpoint);
     }
 
     /** Converts the checkpoint in {@code dir} to {@code out} (written atomically), reporting each tensor to {@code progress}. */
@@ -74,32 +75,32 @@ public final class CheckpointConverter {
 
     private void planTensors(TargetType target) throws CheckpointException {
         int h = c.hidden(), v = c.vocabSize(), attn = c.heads() * c.headDim();
-        global("embed_tokens.weight", "token_embd.weight", h, v);
-        global("norm.weight", "output_norm.weight", h);
-        if (!hf.tied()) add(find("lm_head.weight", "lm_head.weight", "language_model.lm_head.weight"), "output.weight", dims(h, v), null, null, plusOne(false));
+        tensor("embed_tokens.weight", "token_embd.weight", h, v);
+        tensor("norm.weight", "output_norm.weight", h);
+        if (!hf.tied()) add(find("lm_head.weight", "language_model.lm_head.weight"), "output.weight", dims(h, v), null, null, TensorConversion.ValueMap.NONE);
         for (int l = 0; l < c.layers(); l++) {
             String p = "layers." + l + ".", b = "blk." + l + ".";
-            layer(p + "input_layernorm.weight", b + "attn_norm.weight", h);
-            layer(p + "post_attention_layernorm.weight", b + (qwen35 ? "post_attention_norm.weight" : "ffn_norm.weight"), h);
+            tensor(p + "input_layernorm.weight", b + "attn_norm.weight", h);
+            tensor(p + "post_attention_layernorm.weight", b + (qwen35 ? "post_attention_norm.weight" : "ffn_norm.weight"), h);
             if (!qwen35 || d.isFullAttention(l)) {
-                layer(p + "self_attn.q_proj.weight", b + "attn_q.weight", h, qwen35 ? 2 * attn : attn);
-                layer(p + "self_attn.k_proj.weight", b + "attn_k.weight", h, c.kvDim());
-                layer(p + "self_attn.v_proj.weight", b + "attn_v.weight", h, c.kvDim());
-                layer(p + "self_attn.o_proj.weight", b + "attn_output.weight", attn, h);
+                tensor(p + "self_attn.q_proj.weight", b + "attn_q.weight", h, qwen35 ? 2 * attn : attn);
+                tensor(p + "self_attn.k_proj.weight", b + "attn_k.weight", h, c.kvDim());
+                tensor(p + "self_attn.v_proj.weight", b + "attn_v.weight", h, c.kvDim());
+                tensor(p + "self_attn.o_proj.weight", b + "attn_output.weight", attn, h);
                 if (c.architecture().equals("qwen2")) {
-                    layer(p + "self_attn.q_proj.bias", b + "attn_q.bias", attn);
-                    layer(p + "self_attn.k_proj.bias", b + "attn_k.bias", c.kvDim());
-                    layer(p + "self_attn.v_proj.bias", b + "attn_v.bias", c.kvDim());
+                    tensor(p + "self_attn.q_proj.bias", b + "attn_q.bias", attn);
+                    tensor(p + "self_attn.k_proj.bias", b + "attn_k.bias", c.kvDim());
+                    tensor(p + "self_attn.v_proj.bias", b + "attn_v.bias", c.kvDim());
                 } else {
-                    layer(p + "self_attn.q_norm.weight", b + "attn_q_norm.weight", c.headDim());
-                    layer(p + "self_attn.k_norm.weight", b + "attn_k_norm.weight", c.headDim());
+                    tensor(p + "self_attn.q_norm.weight", b + "attn_q_norm.weight", c.headDim());
+                    tensor(p + "self_attn.k_norm.weight", b + "attn_k_norm.weight", c.headDim());
                 }
             } else {
                 deltaNet(p + "linear_attn.", b);
             }
-            layer(p + "mlp.gate_proj.weight", b + "ffn_gate.weight", h, c.ffn());
-            layer(p + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
-            layer(p + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
+            tensor(p + "mlp.gate_proj.weight", b + "ffn_gate.weight", h, c.ffn());
+            tensor(p + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
+            tensor(p + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
         }
         checkNothingLeft();
         boolean hasOutput = !hf.tied();
@@ -142,11 +143,8 @@ public final class CheckpointConverter {
         return order;
     }
 
-    private void global(String inner, String gguf, long... dims) throws CheckpointException {
-        add(find(inner), gguf, dims, null, null, plusOne(inner.endsWith("norm.weight")));
-    }
-
-    private void layer(String inner, String gguf, long... dims) throws CheckpointException {
+    /** A tensor that is only renamed (and, for a Qwen3.5 norm, folded). */
+    private void tensor(String inner, String gguf, long... dims) throws CheckpointException {
         add(find(inner), gguf, dims, null, null, plusOne(inner.endsWith("norm.weight")));
     }
 
@@ -170,22 +168,25 @@ public final class CheckpointConverter {
         plan.add(new TensorConversion(gguf, source, dims, source.type(), rowOrder, columnOrder, values));
     }
 
-    /** The first of the given names (under any text-decoder prefix) that the checkpoint holds. */
+    /** The first of the given names (under the checkpoint's text-decoder prefix) that the checkpoint holds. */
     private Safetensors.Entry find(String... inner) throws CheckpointException {
-        Map<String, Safetensors.Entry> tensors = checkpoint.tensors();
         for (String name : inner) {
-            List<String> candidates = new ArrayList<>();
-            if (name.startsWith("lm_head") || name.startsWith("language_model.")) candidates.add(name);
-            else for (String prefix : PREFIXES) candidates.add(prefix + name);
-            for (String full : candidates) {
-                Safetensors.Entry e = tensors.get(full);
-                if (e != null) {
-                    used.add(full);
-                    return e;
-                }
+            String full = name.startsWith("lm_head") || name.startsWith("language_model.") ? name : prefix + name;
+            Safetensors.Entry e = checkpoint.tensors().get(full);
+            if (e != null) {
+                used.add(full);
+                return e;
             }
         }
-        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote("model." + inner[0]));
+        String first = inner[0].startsWith("lm_head") ? inner[0] : prefix + inner[0];
+        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote(first));
+    }
+
+    /** {@code model.language_model.} (multimodal), {@code language_model.model.} or {@code model.}: where the embedding is. */
+    private static String textPrefix(HfCheckpoint checkpoint) throws CheckpointException {
+        for (String prefix : PREFIXES) if (checkpoint.tensors().containsKey(prefix + "embed_tokens.weight")) return prefix;
+        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no token embedding (model.embed_tokens.weight"
+                + " or model.language_model.embed_tokens.weight)");
     }
 
     /** conv1d taps are stored [channels, 1, K]; GGUF keeps [K, channels]. */

@@ -14,10 +14,12 @@ import java.util.regex.Pattern;
  * {@code ssm_conv1d} stay F32, as in real files; a matrix whose row length is not a multiple of the chosen type's
  * block falls back to Q8_0 (K-quants on rows of 32·k) or F32.
  *
+ * <p>{@link #Q4_0} keeps the output head (or the tied embedding) at Q6_K, as llama.cpp does: 4-bit logits hurt most.
+ *
  * <p>{@link #Q4_K_M} follows the idea of llama.cpp's mix, simplified: Q4_K everywhere, except Q6_K for the output
- * head (or the token embedding when the head is tied to it) and for {@code attn_v} / {@code ffn_down} in the
- * layers that get "more bits" — the first and last eighth of the stack and every third layer in between.
- * (llama.cpp also uses Q5_K for some tensors; qwen4j has no Q5_K quantizer.)
+ * head (or the token embedding when the head is tied to it), for {@code attn_v} / {@code ffn_down} in the
+ * layers that get "more bits" — the first and last eighth of the stack and every third layer in between — and for
+ * the Qwen3.5 DeltaNet {@code attn_qkv} (llama.cpp: Q5_K; qwen4j has no Q5_K quantizer).
  */
 public enum TargetType {
     /** Keep F32 / F16 / BF16 weights as they are (loading a checkpoint directly). */
@@ -64,15 +66,24 @@ public enum TargetType {
             case F16 -> GgmlType.F16;
             case BF16 -> GgmlType.BF16;
             case Q8_0 -> GgmlType.Q8_0;
-            case Q4_0 -> GgmlType.Q4_0;
-            case Q4_K_M -> moreBits(name, layers, hasOutput) ? GgmlType.Q6_K : GgmlType.Q4_K;
+            case Q4_0 -> isOutputHead(name, hasOutput) ? GgmlType.Q6_K : GgmlType.Q4_0;
+            case Q4_K_M -> isOutputHead(name, hasOutput) || moreBits(name, layers) ? GgmlType.Q6_K : GgmlType.Q4_K;
         };
         if (row % wanted.blockSize == 0) return wanted;
         return row % GgmlType.Q8_0.blockSize == 0 && wanted.isQuantized() ? GgmlType.Q8_0 : GgmlType.F32;
     }
 
-    private static boolean moreBits(String name, int layers, boolean hasOutput) {
-        if (name.equals("output.weight") || (!hasOutput && name.equals("token_embd.weight"))) return true;
+    /** The tensor the logits come from: {@code output.weight}, or the embedding when the head is tied to it. */
+    private static boolean isOutputHead(String name, boolean hasOutput) {
+        return name.equals("output.weight") || (!hasOutput && name.equals("token_embd.weight"));
+    }
+
+    /**
+     * llama.cpp's "use more bits" layers for attn_v / ffn_down; and the Qwen3.5 DeltaNet's fused q/k/v projection
+     * {@code attn_qkv}, which llama.cpp raises to Q5_K (no Q5_K quantizer here, so Q6_K).
+     */
+    private static boolean moreBits(String name, int layers) {
+        if (name.endsWith(".attn_qkv.weight")) return true;
         if (!name.endsWith(".attn_v.weight") && !name.endsWith(".ffn_down.weight")) return false;
         Matcher m = LAYER.matcher(name);
         if (!m.find()) return false;

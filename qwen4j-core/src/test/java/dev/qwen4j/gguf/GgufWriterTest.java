@@ -79,4 +79,12 @@ class GgufWriterTest {
             assertTrue(f.tensor("h").data().byteSize() == 6);
         }
     }
+
+    @Test
+    void writtenFileIsReadableByOthersLikeAnyDataFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("m.gguf");
+        new GgufWriter().putString("general.architecture", "qwen3").write(file);
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        org.junit.jupiter.api.Assertions.assertTrue(perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), perms.toString());
+    }
 }

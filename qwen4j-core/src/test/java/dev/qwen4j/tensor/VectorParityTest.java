@@ -5,7 +5,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Vector API kernels agree with the portable reference on seeded random data: every type, row counts that
@@ -41,6 +46,49 @@ class VectorParityTest {
                         type + " batch " + batch + " row " + i % rows + " vector " + i / rows);
             }
         }
+    }
+
+    /** Checks every type at the other SIMD width: 8 lanes (AVX2 machines) when this JVM uses 16, and vice versa. */
+    public static final class OtherWidth {
+        public static void main(String[] args) {
+            try (Kernels portable = Kernels.create(1, Kernels.Implementation.PORTABLE);
+                 Kernels vector = Kernels.create(2, Kernels.Implementation.VECTOR)) {
+                for (GgmlType type : GgmlType.values()) {
+                    if (!type.isQuantized() && type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) continue;
+                    if (type == GgmlType.Q8_1 || type == GgmlType.Q8_K) continue;
+                    int n = type.blockSize == 256 ? 512 : 96;
+                    Tensor w = RandomWeights.tensor(type, 19, n, type.id);
+                    for (int batch : new int[] {1, 3, 5}) {
+                        float[] x = RandomWeights.vector(n * batch, batch);
+                        float[] want = new float[19 * batch];
+                        float[] got = new float[19 * batch];
+                        portable.matmul(w, x, batch, want);
+                        vector.matmul(w, x, batch, got);
+                        double[] mag = KernelsReferenceTest.magnitude(w, x, batch);
+                        for (int i = 0; i < got.length; i++) {
+                            if (Math.abs(want[i] - got[i]) > 1e-6 * mag[i] + 1e-6) {
+                                System.out.println("MISMATCH " + type + " batch " + batch + " output " + i + ": " + want[i] + " vs " + got[i]);
+                                System.exit(1);
+                            }
+                        }
+                    }
+                }
+                System.out.println("ok " + vector.implementation());
+            }
+        }
+    }
+
+    @Test
+    void theOtherSimdWidthMatchesPortableToo() throws Exception {
+        String bits = VECTOR.implementation().equals("vector-512") ? "256" : "512";
+        if (bits.equals("512") && !VECTOR.implementation().equals("vector-256")) return;
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(javaBin.toString(), "--add-modules", "jdk.incubator.vector", "-Dqwen4j.vector.bits=" + bits,
+                "-cp", System.getProperty("java.class.path"), OtherWidth.class.getName()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), output);
+        assertTrue(output.contains("ok vector-" + bits), output);
     }
 
     /** F32 rows of odd length (e.g. a convolution kernel of 4 taps) take the scalar tail. */

@@ -40,6 +40,8 @@ public final class Activations {
     /** Q8_0/Q8_1: Σq per block of 32. Q8_K: Σq per group of 16 (ggml's bsums). */
     public int[] qsum = new int[0];
     public int[] bsums = new int[0];
+    /** Q8_K: Σq per sub-block of 32 (pairs of bsums; what Q4_K/Q5_K mins multiply). */
+    public int[] sums32 = new int[0];
     private float[] rounded = new float[0];
 
     /** Converts {@code batch} vectors of length {@code n} stored one after another in {@code src}. */
@@ -109,7 +111,10 @@ public final class Activations {
         if (n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
         int blocks = total / 256;
         ensureQuants(total, blocks);
-        if (bsums.length < blocks * 16) bsums = new int[blocks * 16];
+        if (bsums.length < blocks * 16) {
+            bsums = new int[blocks * 16];
+            sums32 = new int[blocks * 8];
+        }
         for (int b = 0; b < blocks; b++) {
             int base = 256 * b;
             float max = 0;
@@ -128,6 +133,7 @@ public final class Activations {
                     qf[base + i] = 0;
                 }
                 for (int g = 0; g < 16; g++) bsums[16 * b + g] = 0;
+                for (int g = 0; g < 8; g++) sums32[8 * b + g] = 0;
                 continue;
             }
             float iscale = -127f / max;
@@ -141,6 +147,7 @@ public final class Activations {
                 }
                 bsums[16 * b + g] = sum;
             }
+            for (int g = 0; g < 8; g++) sums32[8 * b + g] = bsums[16 * b + 2 * g] + bsums[16 * b + 2 * g + 1];
             d[b] = 1 / iscale;
         }
     }

@@ -5,12 +5,8 @@ import dev.qwen4j.tensor.MatmulKernel;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import dev.qwen4j.tensor.quant.IQ4_NL;
-import dev.qwen4j.tensor.quant.IQ4_XS;
 import dev.qwen4j.tensor.quant.Q2_K;
 import dev.qwen4j.tensor.quant.Q3_K;
-import dev.qwen4j.tensor.quant.Q4_1;
-import dev.qwen4j.tensor.quant.Q4_K;
-import dev.qwen4j.tensor.quant.Q5_1;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -37,6 +33,8 @@ import java.nio.ByteOrder;
 public final class VectorMatmul implements MatmulKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     static final VectorSpecies<Float> FS = floatSpecies();
     static final int L = FS.length();
@@ -104,11 +102,11 @@ public final class VectorMatmul implements MatmulKernel {
             case Q4_K -> q4_K(seg, off, blocks, a, b * blocks);
             case Q5_K -> q5_K(seg, off, blocks, a, b * blocks);
             case Q6_K -> q6_K(seg, off, blocks, a, b * blocks);
-            // Rarer formats: the portable integer dot (same result, scalar speed).
-            case Q4_1 -> Q4_1.dot(seg, off, blocks, a, b * blocks);
-            case Q5_1 -> Q5_1.dot(seg, off, blocks, a, b * blocks);
-            case IQ4_NL -> IQ4_NL.dot(seg, off, blocks, a, b * blocks);
-            case IQ4_XS -> IQ4_XS.dot(seg, off, blocks, a, b * blocks);
+            case Q4_1 -> q4_1(seg, off, blocks, a, b * blocks);
+            case Q5_1 -> q5_1(seg, off, blocks, a, b * blocks);
+            case IQ4_NL -> iq4_nl(seg, off, blocks, a, b * blocks);
+            case IQ4_XS -> iq4_xs(seg, off, blocks, a, b * blocks);
+            // Low-bit K formats (rare in Qwen files): the portable integer dot, same result at scalar speed.
             case Q2_K -> Q2_K.dot(seg, off, blocks, a, b * blocks);
             case Q3_K -> Q3_K.dot(seg, off, blocks, a, b * blocks);
             default -> throw new UnsupportedOperationException("no kernel for " + type);
@@ -147,6 +145,19 @@ public final class VectorMatmul implements MatmulKernel {
 
     private static FloatVector bytesToFloats(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    /** L bytes widened to int lanes (sign-extended; nibble extraction masks the sign away). */
+    private static IntVector ints(MemorySegment seg, long off) {
+        return (IntVector) bytes(seg, off).convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    private static FloatVector lowNibbles(IntVector q) {
+        return (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector highNibbles(IntVector q) {
+        return (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
     }
 
     private static ByteVector bytes(MemorySegment seg, long off) {
@@ -301,62 +312,85 @@ public final class VectorMatmul implements MatmulKernel {
         return four(sum(a0), sum(a1), sum(a2), sum(a3));
     }
 
-    /** Q4_0: Σ(q − 8)·x = Σq·x − 8·Σx, with Σx (the activation block's quant sum) precomputed. */
     private static float q4_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         float[] xd = a.d;
-        int[] xs = a.qsum;
         FloatVector acc = FloatVector.zero(FS);
-        float corr = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 18L * b;
             int xo = (ab + b) * 32;
             FloatVector s = FloatVector.zero(FS);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, blk + 2 + k);
-                s = bytesToFloats(q.and((byte) 0x0F)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
-                s = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+                IntVector q = ints(seg, blk + 2 + k);
+                s = lookup(q, Q4_0_LOW, Q4_0_HIGH).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = lookup(q.lanewise(VectorOperators.ASHR, 4), Q4_0_LOW, Q4_0_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
             }
-            float scale = f16(seg, blk) * xd[ab + b];
-            acc = s.fma(FloatVector.broadcast(FS, scale), acc);
-            corr += scale * (8 * xs[ab + b]);
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
         }
-        return sum(acc) - corr;
+        return sum(acc);
     }
 
     private static FloatVector q4_0x4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
         float[] xq = a.qf;
         float[] xd = a.d;
-        int[] xs = a.qsum;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 18L * b;
+            int x0 = (ab0 + b) * 32, x1 = (ab1 + b) * 32, x2 = (ab2 + b) * 32, x3 = (ab3 + b) * 32;
             FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, blk + 2 + k);
-                FloatVector lo = bytesToFloats(q.and((byte) 0x0F));
-                FloatVector hi = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4));
-                s0 = hi.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 32 + k), s0));
-                s1 = hi.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 32 + k), s1));
-                s2 = hi.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 32 + k), s2));
-                s3 = hi.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 32 + k), s3));
+                IntVector q = ints(seg, blk + 2 + k);
+                FloatVector lo = lookup(q, Q4_0_LOW, Q4_0_HIGH);
+                FloatVector hi = lookup(q.lanewise(VectorOperators.ASHR, 4), Q4_0_LOW, Q4_0_HIGH);
+                s0 = hi.fma(FloatVector.fromArray(FS, xq, x0 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x0 + k), s0));
+                s1 = hi.fma(FloatVector.fromArray(FS, xq, x1 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x1 + k), s1));
+                s2 = hi.fma(FloatVector.fromArray(FS, xq, x2 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x2 + k), s2));
+                s3 = hi.fma(FloatVector.fromArray(FS, xq, x3 + 16 + k), lo.fma(FloatVector.fromArray(FS, xq, x3 + k), s3));
             }
             float dw = f16(seg, blk);
-            float d0 = dw * xd[ab0 + b], d1 = dw * xd[ab1 + b], d2 = dw * xd[ab2 + b], d3 = dw * xd[ab3 + b];
-            a0 = s0.fma(FloatVector.broadcast(FS, d0), a0);
-            a1 = s1.fma(FloatVector.broadcast(FS, d1), a1);
-            a2 = s2.fma(FloatVector.broadcast(FS, d2), a2);
-            a3 = s3.fma(FloatVector.broadcast(FS, d3), a3);
-            c0 += d0 * (8 * xs[ab0 + b]);
-            c1 += d1 * (8 * xs[ab1 + b]);
-            c2 += d2 * (8 * xs[ab2 + b]);
-            c3 += d3 * (8 * xs[ab3 + b]);
+            a0 = s0.fma(FloatVector.broadcast(FS, dw * xd[ab0 + b]), a0);
+            a1 = s1.fma(FloatVector.broadcast(FS, dw * xd[ab1 + b]), a1);
+            a2 = s2.fma(FloatVector.broadcast(FS, dw * xd[ab2 + b]), a2);
+            a3 = s3.fma(FloatVector.broadcast(FS, dw * xd[ab3 + b]), a3);
         }
-        return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
+        return four(sum(a0), sum(a1), sum(a2), sum(a3));
     }
 
-    /** Q5_0: the fifth bits come from a 32-bit mask; level − 16 = (q | h<<4) − 16, with −16·Σx folded out. */
+    /*
+     * The other 32-element formats. The fifth bit of Q5_0/Q5_1 element j is bit j of a 32-bit mask: broadcast the
+     * mask and shift each lane by its own element index. IQ4_NL looks its levels up in a 16-entry table held in
+     * registers.
+     */
+    private static final IntVector LANE = IntVector.zero(IS).addIndex(1);
+    /*
+     * 4-bit levels by table lookup: a 16-entry table of float bit patterns sits in registers (one vector of 16
+     * lanes, or two of 8), and the nibble selects a lane. selectFrom wraps indices modulo 16, so a sign-extended
+     * byte or its arithmetic shift right by 4 indexes by its low or high nibble directly, and the result is already
+     * a float: no masking, offset or conversion.
+     */
+    private static final IntVector[] Q4_0_LEVELS = levelTable(i -> i - 8);
+    private static final IntVector[] IQ4_LEVELS = levelTable(i -> IQ4_NL.VALUES[i]);
+    private static final IntVector Q4_0_LOW = Q4_0_LEVELS[0];
+    private static final IntVector Q4_0_HIGH = Q4_0_LEVELS[1];
+    private static final IntVector IQ4_LOW = IQ4_LEVELS[0];
+    private static final IntVector IQ4_HIGH = IQ4_LEVELS[1];
+
+    private static IntVector[] levelTable(java.util.function.IntUnaryOperator level) {
+        int[] bits = new int[32];
+        for (int i = 0; i < 32; i++) bits[i] = Float.floatToIntBits(level.applyAsInt(i & 15));
+        return new IntVector[] {IntVector.fromArray(IS, bits, 0), IntVector.fromArray(IS, bits, Math.min(L, 16))};
+    }
+
+    private static FloatVector lookup(IntVector index, IntVector low, IntVector high) {
+        return (L >= 16 ? index.selectFrom(low) : index.selectFrom(low, high)).reinterpretAsFloats();
+    }
+
+    /** 16 where bit (first + lane) of {@code mask} is set, else 0. */
+    private static IntVector fifthBits(IntVector mask, int first) {
+        return mask.lanewise(VectorOperators.LSHR, LANE.add(first)).and(1).lanewise(VectorOperators.LSHL, 4);
+    }
+
+    /** Q5_0: level − 16 = (nibble | fifth bit) − 16, folded out as −16·Σx with the activation block sums. */
     private static float q5_0(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         float[] xd = a.d;
@@ -366,14 +400,14 @@ public final class VectorMatmul implements MatmulKernel {
         for (int b = 0; b < blocks; b++) {
             long blk = off + 22L * b;
             int xo = (ab + b) * 32;
-            int qh = seg.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE), blk + 2);
+            IntVector qh = IntVector.broadcast(IS, seg.get(I32, blk + 2));
             FloatVector s = FloatVector.zero(FS);
             for (int k = 0; k < 16; k += L) {
-                ByteVector q = bytes(seg, blk + 6 + k);
-                ByteVector hLo = highBits(qh >>> k);
-                ByteVector hHi = highBits(qh >>> (16 + k));
-                s = bytesToFloats(q.and((byte) 0x0F).or(hLo)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
-                s = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4).or(hHi)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+                IntVector q = ints(seg, blk + 6 + k);
+                IntVector lo = q.and(0x0F).or(fifthBits(qh, k));
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(fifthBits(qh, 16 + k));
+                s = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
             }
             float scale = f16(seg, blk) * xd[ab + b];
             acc = s.fma(FloatVector.broadcast(FS, scale), acc);
@@ -382,21 +416,124 @@ public final class VectorMatmul implements MatmulKernel {
         return sum(acc) - corr;
     }
 
-    private static final byte[] BIT_INDEX = new byte[64];
-
-    static {
-        for (int i = 0; i < 64; i++) BIT_INDEX[i] = (byte) i;
+    /** Q4_1 against Q8_1: d_w·d_x·Σ nibble·q_x + m·s_x per block. */
+    private static float q4_1(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 20L * b;
+            int xo = (ab + b) * 32;
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = ints(seg, blk + 4 + k);
+                s = lowNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = highNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+            mins += f16(seg, blk + 2) * a.s[ab + b];
+        }
+        return sum(acc) + mins;
     }
 
-    /** Lane i = 16 if bit i of {@code bits} is set, else 0 (for the first L bits). */
-    private static ByteVector highBits(int bits) {
-        long lanes = 0;
-        // Spread L bits to bytes with a scalar multiply-free loop; L ≤ 16 so this stays cheap next to the loads.
-        for (int i = 0; i < L; i++) lanes |= (long) ((bits >>> i) & 1) << i;
-        return ByteVector.zero(BS).blend((byte) 16, jdk.incubator.vector.VectorMask.fromLong(BS, lanes));
+    /** Q5_1 against Q8_1, as Q4_1 with fifth bits. */
+    private static float q5_1(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 24L * b;
+            int xo = (ab + b) * 32;
+            IntVector qh = IntVector.broadcast(IS, seg.get(I32, blk + 4));
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = ints(seg, blk + 8 + k);
+                IntVector lo = q.and(0x0F).or(fifthBits(qh, k));
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(fifthBits(qh, 16 + k));
+                s = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+            mins += f16(seg, blk + 2) * a.s[ab + b];
+        }
+        return sum(acc) + mins;
+    }
+
+    private static float iq4_nl(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 18L * b;
+            int xo = (ab + b) * 32;
+            FloatVector s = FloatVector.zero(FS);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = ints(seg, blk + 2 + k);
+                s = lookup(q, IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + k), s);
+                s = lookup(q.lanewise(VectorOperators.ASHR, 4), IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 16 + k), s);
+            }
+            acc = s.fma(FloatVector.broadcast(FS, f16(seg, blk) * xd[ab + b]), acc);
+        }
+        return sum(acc);
+    }
+
+    /** IQ4_XS against Q8_K: eight sub-blocks of 32 in IQ4_NL layout, each with a signed 6-bit scale. */
+    private static float iq4_xs(MemorySegment seg, long off, int blocks, Activations a, int ab) {
+        float[] xq = a.qf;
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < blocks; b++) {
+            long blk = off + 136L * b;
+            int xo = (ab + b) * 256;
+            int scalesHigh = Short.toUnsignedInt(seg.get(I16, blk + 2));
+            int scalesLow = seg.get(I32, blk + 4);
+            FloatVector sb = FloatVector.zero(FS);
+            for (int ib = 0; ib < 8; ib++) {
+                FloatVector s = FloatVector.zero(FS);
+                for (int k = 0; k < 16; k += L) {
+                    IntVector q = ints(seg, blk + 8 + 16 * ib + k);
+                    s = lookup(q, IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + k), s);
+                    s = lookup(q.lanewise(VectorOperators.ASHR, 4), IQ4_LOW, IQ4_HIGH).fma(FloatVector.fromArray(FS, xq, xo + 32 * ib + 16 + k), s);
+                }
+                int ls = ((scalesLow >>> (4 * ib)) & 0x0F) | (((scalesHigh >>> (2 * ib)) & 3) << 4);
+                sb = s.fma(FloatVector.broadcast(FS, ls - 32), sb);
+            }
+            acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * a.d[ab + b]), acc);
+        }
+        return sum(acc);
     }
 
     // ---- K-quants against Q8_K activations ----
+
+    /*
+     * Q4_K/Q5_K pack eight 6-bit scales and mins into 12 bytes; they are read as one long and one int per
+     * super-block and decoded with shifts.
+     *
+     * Helpers that take or return vectors must stay tiny: a vector crossing a call that C2 does not inline is
+     * boxed on the heap, which costs more than the arithmetic. So the block loops are written out in place.
+     */
+    /** Scale j: low 6 bits of byte j (j < 4); else low nibble of byte j+4 plus the top two bits of byte j−4. */
+    private static int kScale(long s8, int s4, int j) {
+        return j < 4 ? (int) (s8 >>> (8 * j)) & 63 : ((s4 >>> (8 * j - 32)) & 15) | ((int) (s8 >>> (8 * j - 30)) & 0x30);
+    }
+
+    /**
+     * Σ_j min_j · (sum of the activation quants of sub-block j), with the eight 6-bit mins unpacked branch-free:
+     * mins 0..3 are the low 6 bits of bytes 4..7; mins 4..7 the high nibbles of bytes 8..11 plus the top two bits
+     * of bytes 4..7.
+     */
+    private static int kMins(long s8, int s4, int[] sums32, int i) {
+        int hi = (int) (s8 >>> 32);
+        return (hi & 63) * sums32[i]
+                + ((hi >>> 8) & 63) * sums32[i + 1]
+                + ((hi >>> 16) & 63) * sums32[i + 2]
+                + ((hi >>> 24) & 63) * sums32[i + 3]
+                + (((s4 >>> 4) & 15) | ((hi >>> 2) & 0x30)) * sums32[i + 4]
+                + (((s4 >>> 12) & 15) | ((hi >>> 10) & 0x30)) * sums32[i + 5]
+                + (((s4 >>> 20) & 15) | ((hi >>> 18) & 0x30)) * sums32[i + 6]
+                + (((s4 >>> 28) & 15) | ((hi >>> 26) & 0x30)) * sums32[i + 7];
+    }
 
     private static float q4_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
@@ -405,29 +542,25 @@ public final class VectorMatmul implements MatmulKernel {
         for (int b = 0; b < blocks; b++) {
             long blk = off + 144L * b;
             int xo = (ab + b) * 256;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
             FloatVector sb = FloatVector.zero(FS);
+            // Sub-blocks 2g (low nibbles) and 2g+1 (high nibbles), each summed exactly, then scaled into sb.
             for (int g = 0; g < 4; g++) {
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, blk + 16 + 32 * g + k);
-                    s0 = bytesToFloats(q.and((byte) 0x0F)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
-                    s1 = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                    IntVector q = ints(seg, blk + 16 + 32 * g + k);
+                    s0 = lowNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = highNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
                 }
-                sb = s0.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g)), sb);
-                sb = s1.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g + 1)), sb);
+                sb = s0.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g)), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1)), sb);
             }
             float dx = a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
-            corr += f16(seg, blk + 2) * dx * kMins(seg, blk, a.bsums, 16 * (ab + b));
+            corr += f16(seg, blk + 2) * dx * kMins(s8, s4, a.sums32, 8 * (ab + b));
         }
         return sum(acc) - corr;
-    }
-
-    /** Σ_j min_j · (sum of the activation quants of sub-block j), Q4_K/Q5_K. */
-    private static int kMins(MemorySegment seg, long blk, int[] bsums, int bs) {
-        int summ = 0;
-        for (int j = 0; j < 8; j++) summ += Q4_K.min(seg, blk + 4, j) * (bsums[bs + 2 * j] + bsums[bs + 2 * j + 1]);
-        return summ;
     }
 
     private static FloatVector q4_Kx4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
@@ -437,30 +570,23 @@ public final class VectorMatmul implements MatmulKernel {
         float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 144L * b;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
+            int x0 = (ab0 + b) * 256, x1 = (ab1 + b) * 256, x2 = (ab2 + b) * 256, x3 = (ab3 + b) * 256;
             FloatVector t0 = FloatVector.zero(FS), t1 = t0, t2 = t0, t3 = t0;
             for (int g = 0; g < 4; g++) {
-                FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
-                FloatVector h0 = s0, h1 = s0, h2 = s0, h3 = s0;
+                FloatVector sc0 = FloatVector.broadcast(FS, kScale(s8, s4, 2 * g));
+                FloatVector sc1 = FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1));
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, blk + 16 + 32 * g + k);
-                    FloatVector lo = bytesToFloats(q.and((byte) 0x0F));
-                    FloatVector hi = bytesToFloats(q.lanewise(VectorOperators.LSHR, 4));
+                    IntVector q = ints(seg, blk + 16 + 32 * g + k);
+                    FloatVector lo = lowNibbles(q).mul(sc0);
+                    FloatVector hi = highNibbles(q).mul(sc1);
                     int e = 64 * g + k;
-                    s0 = lo.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 256 + e), s0);
-                    s1 = lo.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 256 + e), s1);
-                    s2 = lo.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 256 + e), s2);
-                    s3 = lo.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 256 + e), s3);
-                    h0 = hi.fma(FloatVector.fromArray(FS, xq, (ab0 + b) * 256 + e + 32), h0);
-                    h1 = hi.fma(FloatVector.fromArray(FS, xq, (ab1 + b) * 256 + e + 32), h1);
-                    h2 = hi.fma(FloatVector.fromArray(FS, xq, (ab2 + b) * 256 + e + 32), h2);
-                    h3 = hi.fma(FloatVector.fromArray(FS, xq, (ab3 + b) * 256 + e + 32), h3);
+                    t0 = hi.fma(FloatVector.fromArray(FS, xq, x0 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x0 + e), t0));
+                    t1 = hi.fma(FloatVector.fromArray(FS, xq, x1 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x1 + e), t1));
+                    t2 = hi.fma(FloatVector.fromArray(FS, xq, x2 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x2 + e), t2));
+                    t3 = hi.fma(FloatVector.fromArray(FS, xq, x3 + e + 32), lo.fma(FloatVector.fromArray(FS, xq, x3 + e), t3));
                 }
-                float sc0 = Q4_K.scale(seg, blk + 4, 2 * g);
-                float sc1 = Q4_K.scale(seg, blk + 4, 2 * g + 1);
-                t0 = h0.fma(FloatVector.broadcast(FS, sc1), s0.fma(FloatVector.broadcast(FS, sc0), t0));
-                t1 = h1.fma(FloatVector.broadcast(FS, sc1), s1.fma(FloatVector.broadcast(FS, sc0), t1));
-                t2 = h2.fma(FloatVector.broadcast(FS, sc1), s2.fma(FloatVector.broadcast(FS, sc0), t2));
-                t3 = h3.fma(FloatVector.broadcast(FS, sc1), s3.fma(FloatVector.broadcast(FS, sc0), t3));
             }
             float dw = f16(seg, blk);
             float dmin = f16(seg, blk + 2);
@@ -468,10 +594,10 @@ public final class VectorMatmul implements MatmulKernel {
             a1 = t1.fma(FloatVector.broadcast(FS, dw * xd[ab1 + b]), a1);
             a2 = t2.fma(FloatVector.broadcast(FS, dw * xd[ab2 + b]), a2);
             a3 = t3.fma(FloatVector.broadcast(FS, dw * xd[ab3 + b]), a3);
-            c0 += dmin * xd[ab0 + b] * kMins(seg, blk, a.bsums, 16 * (ab0 + b));
-            c1 += dmin * xd[ab1 + b] * kMins(seg, blk, a.bsums, 16 * (ab1 + b));
-            c2 += dmin * xd[ab2 + b] * kMins(seg, blk, a.bsums, 16 * (ab2 + b));
-            c3 += dmin * xd[ab3 + b] * kMins(seg, blk, a.bsums, 16 * (ab3 + b));
+            c0 += dmin * xd[ab0 + b] * kMins(s8, s4, a.sums32, 8 * (ab0 + b));
+            c1 += dmin * xd[ab1 + b] * kMins(s8, s4, a.sums32, 8 * (ab1 + b));
+            c2 += dmin * xd[ab2 + b] * kMins(s8, s4, a.sums32, 8 * (ab2 + b));
+            c3 += dmin * xd[ab3 + b] * kMins(s8, s4, a.sums32, 8 * (ab3 + b));
         }
         return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
     }
@@ -483,31 +609,59 @@ public final class VectorMatmul implements MatmulKernel {
         for (int b = 0; b < blocks; b++) {
             long blk = off + 176L * b;
             int xo = (ab + b) * 256;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
             FloatVector sb = FloatVector.zero(FS);
+            // As Q4_K, with the fifth bit of element 32j + l from bit j of qh[l].
             for (int g = 0; g < 4; g++) {
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int k = 0; k < 32; k += L) {
-                    ByteVector q = bytes(seg, blk + 48 + 32 * g + k);
-                    ByteVector h = bytes(seg, blk + 16 + k);
-                    ByteVector lo = q.and((byte) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * g).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
-                    s0 = bytesToFloats(lo).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
-                    s1 = bytesToFloats(hi).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                    IntVector q = ints(seg, blk + 48 + 32 * g + k);
+                    IntVector h = ints(seg, blk + 16 + k);
+                    IntVector lo = q.and(0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    s0 = ((FloatVector) lo.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = ((FloatVector) hi.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
                 }
-                sb = s0.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g)), sb);
-                sb = s1.fma(FloatVector.broadcast(FS, Q4_K.scale(seg, blk + 4, 2 * g + 1)), sb);
+                sb = s0.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g)), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1)), sb);
             }
             float dx = a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
-            corr += f16(seg, blk + 2) * dx * kMins(seg, blk, a.bsums, 16 * (ab + b));
+            corr += f16(seg, blk + 2) * dx * kMins(s8, s4, a.sums32, 8 * (ab + b));
         }
         return sum(acc) - corr;
     }
 
-    /**
-     * Q6_K: levels 0..63 from 4 low bits (ql) and 2 high bits (qh); the −32 offset is folded out as
-     * −32·Σ scale·(sum of the group's activation quants) using Q8_K's bsums.
+    /*
+     * Q6_K: levels 0..63 from 4 low bits (ql) and 2 high bits (qh). The −32 offset is folded out as
+     * −32·Σ scale·(the group's activation quant sum, Q8_K's bsums). One 16-element group has one scale.
      */
+
+    /** Element group k (0..3) of a 32-wide slice: low nibble or high nibble of ql, bits 2k..2k+1 of qh on top. */
+    private static FloatVector q6Level(IntVector ql0, IntVector ql1, IntVector qh, int k) {
+        IntVector low = switch (k) {
+            case 0 -> ql0.and(0x0F);
+            case 1 -> ql1.and(0x0F);
+            case 2 -> ql0.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+            default -> ql1.lanewise(VectorOperators.ASHR, 4).and(0x0F);
+        };
+        IntVector high = qh.lanewise(VectorOperators.LSHR, 2 * k).and(3).lanewise(VectorOperators.LSHL, 4);
+        return (FloatVector) low.or(high).convert(VectorOperators.I2F, 0);
+    }
+
+    private static float scale6(MemorySegment seg, long blk, int i) {
+        return seg.get(ValueLayout.JAVA_BYTE, blk + 192 + i);
+    }
+
+    /** Σ_j scale_j · bsums_j over the 16 groups of a Q6_K block. */
+    private static int scaledSums(MemorySegment seg, long blk, int[] bsums, int bs) {
+        IntVector acc = IntVector.zero(IS);
+        for (int j = 0; j < 16; j += L) acc = acc.add(ints(seg, blk + 192 + j).mul(IntVector.fromArray(IS, bsums, bs + j)));
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
     private static float q6_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
         FloatVector acc = FloatVector.zero(FS);
@@ -518,38 +672,22 @@ public final class VectorMatmul implements MatmulKernel {
             FloatVector sb = FloatVector.zero(FS);
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector ql0 = bytes(seg, blk + 64 * h + l);
-                    ByteVector ql1 = bytes(seg, blk + 64 * h + 32 + l);
-                    ByteVector qh = bytes(seg, blk + 128 + 32 * h + l);
-                    int e = 128 * h + l;
-                    int si = blk6Scale(h, l);
-                    sb = q6(ql0.and((byte) 0x0F), qh, 0).mul(FloatVector.fromArray(FS, xq, xo + e)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si)), sb);
-                    sb = q6(ql1.and((byte) 0x0F), qh, 2).mul(FloatVector.fromArray(FS, xq, xo + e + 32)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 2)), sb);
-                    sb = q6(ql0.lanewise(VectorOperators.LSHR, 4), qh, 4).mul(FloatVector.fromArray(FS, xq, xo + e + 64)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 4)), sb);
-                    sb = q6(ql1.lanewise(VectorOperators.LSHR, 4), qh, 6).mul(FloatVector.fromArray(FS, xq, xo + e + 96)).fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 6)), sb);
+                    IntVector ql0 = ints(seg, blk + 64 * h + l);
+                    IntVector ql1 = ints(seg, blk + 64 * h + 32 + l);
+                    IntVector qh = ints(seg, blk + 128 + 32 * h + l);
+                    int e = xo + 128 * h + l;
+                    int si = 8 * h + l / 16;
+                    for (int k = 0; k < 4; k++) {
+                        sb = q6Level(ql0, ql1, qh, k).mul(FloatVector.fromArray(FS, xq, e + 32 * k))
+                                .fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 2 * k)), sb);
+                    }
                 }
             }
             float dd = f16(seg, blk + 208) * a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, dd), acc);
-            int bs = 16 * (ab + b);
-            int s = 0;
-            for (int j = 0; j < 16; j++) s += seg.get(ValueLayout.JAVA_BYTE, blk + 192 + j) * a.bsums[bs + j];
-            corr += dd * (32 * s);
+            corr += dd * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab + b)));
         }
         return sum(acc) - corr;
-    }
-
-    private static int blk6Scale(int h, int l) {
-        return 8 * h + l / 16;
-    }
-
-    private static float scale6(MemorySegment seg, long blk, int i) {
-        return seg.get(ValueLayout.JAVA_BYTE, blk + 192 + i);
-    }
-
-    /** Level without the −32 offset: low nibble | (2 high bits at {@code shift} of qh) << 4. */
-    private static FloatVector q6(ByteVector low, ByteVector qh, int shift) {
-        return bytesToFloats(low.or(qh.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4)));
     }
 
     private static FloatVector q6_Kx4(MemorySegment seg, long off, int blocks, Activations a, int ab0, int ab1, int ab2, int ab3) {
@@ -563,18 +701,12 @@ public final class VectorMatmul implements MatmulKernel {
             int x0 = (ab0 + b) * 256, x1 = (ab1 + b) * 256, x2 = (ab2 + b) * 256, x3 = (ab3 + b) * 256;
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector ql0 = bytes(seg, blk + 64 * h + l);
-                    ByteVector ql1 = bytes(seg, blk + 64 * h + 32 + l);
-                    ByteVector qh = bytes(seg, blk + 128 + 32 * h + l);
-                    int si = blk6Scale(h, l);
+                    IntVector ql0 = ints(seg, blk + 64 * h + l);
+                    IntVector ql1 = ints(seg, blk + 64 * h + 32 + l);
+                    IntVector qh = ints(seg, blk + 128 + 32 * h + l);
+                    int si = 8 * h + l / 16;
                     for (int k = 0; k < 4; k++) {
-                        ByteVector low = switch (k) {
-                            case 0 -> ql0.and((byte) 0x0F);
-                            case 1 -> ql1.and((byte) 0x0F);
-                            case 2 -> ql0.lanewise(VectorOperators.LSHR, 4);
-                            default -> ql1.lanewise(VectorOperators.LSHR, 4);
-                        };
-                        FloatVector wv = q6(low, qh, 2 * k).mul(scale6(seg, blk, si + 2 * k));
+                        FloatVector wv = q6Level(ql0, ql1, qh, k).mul(scale6(seg, blk, si + 2 * k));
                         int e = 128 * h + 32 * k + l;
                         t0 = wv.fma(FloatVector.fromArray(FS, xq, x0 + e), t0);
                         t1 = wv.fma(FloatVector.fromArray(FS, xq, x1 + e), t1);
@@ -595,11 +727,5 @@ public final class VectorMatmul implements MatmulKernel {
             c3 += d3 * (32 * scaledSums(seg, blk, a.bsums, 16 * (ab3 + b)));
         }
         return four(sum(a0) - c0, sum(a1) - c1, sum(a2) - c2, sum(a3) - c3);
-    }
-
-    private static int scaledSums(MemorySegment seg, long blk, int[] bsums, int bs) {
-        int s = 0;
-        for (int j = 0; j < 16; j++) s += seg.get(ValueLayout.JAVA_BYTE, blk + 192 + j) * bsums[bs + j];
-        return s;
     }
 }
