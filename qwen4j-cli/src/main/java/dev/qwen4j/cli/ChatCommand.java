@@ -39,9 +39,6 @@ final class ChatCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Mixin
-    SamplingOptions samplingOptions;
-
-    @Mixin
     ReplyOptions replyOptions;
 
     @Option(names = "--drop-oldest", description = "When the conversation outgrows the context, drop its oldest turns (default: say so and keep everything).")
@@ -62,9 +59,8 @@ final class ChatCommand implements Callable<Integer> {
         try (Engine loaded = modelOptions.load(err)) {
             engine = loaded;
             int contextSize = modelOptions.contextSize(engine);
-            chat = engine.newChat(contextSize);
-            chat.system(replyOptions.system);
-            if (replyOptions.think != null) chat.thinking(replyOptions.think);
+            chat = replyOptions.newChat(engine, contextSize);
+            replyOptions.nextAnswer(engine, chat); // bad sampling flags fail now, not after the first message is typed
             if (dropOldest) chat.contextPolicy(Chat.ContextPolicy.DROP_OLDEST);
             Interrupts.install();
             if (StatusLine.TERMINAL) {
@@ -89,7 +85,7 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     private void answer(String line) {
-        var options = replyOptions.toReplyOptions(samplingOptions.apply(engine.defaultSampling(chat.thinking())));
+        var options = replyOptions.nextAnswer(engine, chat);
         AnswerPrinter printer = new AnswerPrinter(out, err, replyOptions.reasoning);
         GenerationResult result;
         try {

@@ -31,9 +31,6 @@ final class RunCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Mixin
-    SamplingOptions samplingOptions;
-
-    @Mixin
     ReplyOptions replyOptions;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "PROMPT",
@@ -58,10 +55,8 @@ final class RunCommand implements Callable<Integer> {
         }
         String text = prompt.equals("-") ? TextInput.read(System.in, "stdin") : prompt;
         try (Engine engine = modelOptions.load(err)) {
-            Chat chat = engine.newChat(modelOptions.contextSize(engine));
-            chat.system(replyOptions.system);
-            if (replyOptions.think != null) chat.thinking(replyOptions.think);
-            var options = replyOptions.toReplyOptions(samplingOptions.apply(engine.defaultSampling(chat.thinking())));
+            Chat chat = replyOptions.newChat(engine, modelOptions.contextSize(engine));
+            var options = replyOptions.nextAnswer(engine, chat);
             Interrupts.install();
             AnswerPrinter printer = json ? null : new AnswerPrinter(out, err, replyOptions.reasoning);
             GenerationResult result = Interrupts.whileGenerating(chat::cancel,

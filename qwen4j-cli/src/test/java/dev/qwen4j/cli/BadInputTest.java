@@ -43,6 +43,14 @@ class BadInputTest {
     }
 
     @Test
+    void badAnswerFlagsAreRefusedBeforeAnyInputIsRead() {
+        assertOneLineError(CliRunner.run("run", "--offline", MODEL, "hi", "--thinking-budget", "-5"), "--thinking-budget must be ≥ 0, got -5");
+        // chat checks its sampling flags before the first line, so nothing typed is lost to a late error.
+        assertOneLineError(CliRunner.runWithInput("hello\n".getBytes(StandardCharsets.UTF_8), "chat", "--offline", MODEL, "--top-p", "1.5"),
+                "top_p must be in (0, 1], got 1.5");
+    }
+
+    @Test
     void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
         assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),
                 "stdin is not valid UTF-8 (byte 0xff at offset 0)");
