@@ -51,6 +51,13 @@ class BadInputTest {
     }
 
     @Test
+    void aFolderThatIsNoCheckpointIsNamedAsSuch(@TempDir Path dir) {
+        String expected = dir + ": is a directory, not a GGUF file or a Hugging Face checkpoint";
+        assertOneLineError(CliRunner.run("run", "--offline", dir.toString(), "hi"), expected);
+        assertOneLineError(CliRunner.run("quantize", "-t", "q8_0", dir.toString(), dir.resolve("out.gguf").toString()), expected);
+    }
+
+    @Test
     void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
         assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),
                 "stdin is not valid UTF-8 (byte 0xff at offset 0)");
