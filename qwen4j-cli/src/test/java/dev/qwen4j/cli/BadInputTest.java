@@ -58,6 +58,14 @@ class BadInputTest {
     }
 
     @Test
+    void pullAndRmTellAnUnknownNameFromAFile() {
+        assertOneLineError(CliRunner.run("pull", "--offline", "qwen9:xyz"), "'qwen9:xyz' is not a model name; nothing to pull");
+        assertOneLineError(CliRunner.run("pull", "--offline", MODEL), "'" + MODEL + "' is a file, not a model name; nothing to pull");
+        assertOneLineError(CliRunner.run("rm", "bad name!"), "'bad name!' is not a model name; qwen4j rm deletes cached models");
+        assertOneLineError(CliRunner.run("show", MODEL, "--ctx", "-5"), "--ctx must be ≥ 1, got -5");
+    }
+
+    @Test
     void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
         assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),
                 "stdin is not valid UTF-8 (byte 0xff at offset 0)");
