@@ -75,8 +75,8 @@ final class ChatCommand implements Callable<Integer> {
                     if (line.isBlank()) continue;
                     if (line.startsWith("/")) {
                         if (!command(line.strip())) break;
-                    } else {
-                        answer(line);
+                    } else if (!answer(line)) {
+                        return 141; // stdout is closed: as a program killed by SIGPIPE
                     }
                 }
             }
@@ -84,17 +84,19 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
-    private void answer(String line) {
+    /** Answers one message; false when stdout is closed, so the chat cannot go on. */
+    private boolean answer(String line) {
         var options = replyOptions.nextAnswer(engine, chat);
-        AnswerPrinter printer = new AnswerPrinter(out, err, replyOptions.reasoning);
+        AnswerPrinter printer = new AnswerPrinter(out, err, replyOptions.reasoning, chat::cancel);
         GenerationResult result;
         try {
             result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(line, options, printer));
         } catch (PromptTooLongException e) {
             err.println("qwen4j: " + e.getMessage() + " (/clear starts over, --drop-oldest forgets old turns)");
             err.flush();
-            return;
+            return true;
         }
+        if (printer.outputClosed()) return false;
         printer.finishLine();
         Usage u = result.usage();
         totalTokens += u.completionTokens();
@@ -111,6 +113,7 @@ final class ChatCommand implements Callable<Integer> {
                 u.completionTokens(), u.decodeTokensPerSecond(), u.cachedTokens(), u.processedPromptTokens(),
                 u.prefillTokensPerSecond(), ending);
         err.flush();
+        return true;
     }
 
     /** Runs a slash command; false means quit. */

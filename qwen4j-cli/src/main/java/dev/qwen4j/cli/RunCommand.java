@@ -58,9 +58,10 @@ final class RunCommand implements Callable<Integer> {
             Chat chat = replyOptions.newChat(engine, modelOptions.contextSize(engine));
             var options = replyOptions.nextAnswer(engine, chat);
             Interrupts.install();
-            AnswerPrinter printer = json ? null : new AnswerPrinter(out, err, replyOptions.reasoning);
+            AnswerPrinter printer = json ? null : new AnswerPrinter(out, err, replyOptions.reasoning, chat::cancel);
             GenerationResult result = Interrupts.whileGenerating(chat::cancel,
                     () -> chat.send(text, options, printer == null ? e -> { } : printer));
+            if (printer != null && printer.outputClosed()) return 141; // as a program killed by SIGPIPE
             if (json) {
                 out.println(Json.write(toJson(engine, result)));
                 out.flush();

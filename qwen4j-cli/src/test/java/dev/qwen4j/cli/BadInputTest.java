@@ -65,6 +65,49 @@ class BadInputTest {
         assertOneLineError(CliRunner.run("show", MODEL, "--ctx", "-5"), "--ctx must be ≥ 1, got -5");
     }
 
+    /** Stdout that a reader closes after {@code open} bytes (as `| head -c N` does); counts what comes after. */
+    private static final class ClosingPipe extends java.io.OutputStream {
+        private final int open;
+        int written;
+        int offeredAfterClose;
+
+        ClosingPipe(int open) {
+            this.open = open;
+        }
+
+        @Override
+        public void write(int b) throws java.io.IOException {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws java.io.IOException {
+            if (written >= open) {
+                offeredAfterClose += len;
+                throw new java.io.IOException("Broken pipe");
+            }
+            written += len;
+        }
+    }
+
+    @Test
+    void aClosedStdoutStopsTheAnswerInsteadOfGeneratingToTheEndOfTheContext() {
+        // qwen2-micro decoding greedily never ends its turn: without the check it would fill all 1024 positions.
+        String qwen2 = Fixtures.model("qwen2-micro-F32.gguf").toString();
+        ClosingPipe pipe = new ClosingPipe(10);
+        CliRunner.Run r = CliRunner.runWith(new byte[0], pipe, "run", "--offline", qwen2, "Write a story", "--greedy",
+                "--loops", "off", "--ctx", "1024", "--stats");
+        assertEquals(141, r.exit(), r.err());
+        assertTrue(pipe.offeredAfterClose > 0 && pipe.offeredAfterClose < 64, "stopped at the first failed write: " + pipe.offeredAfterClose);
+        assertEquals("", r.err(), "no complaint about a reader that went away");
+
+        pipe = new ClosingPipe(10);
+        r = CliRunner.runWith("Write a story\nand another\n".getBytes(StandardCharsets.UTF_8), pipe, "chat", "--offline", qwen2,
+                "--greedy", "--loops", "off", "--ctx", "1024");
+        assertEquals(141, r.exit(), r.err());
+        assertTrue(pipe.offeredAfterClose < 64, "the chat ends with its first answer: " + pipe.offeredAfterClose);
+    }
+
     @Test
     void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
         assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),

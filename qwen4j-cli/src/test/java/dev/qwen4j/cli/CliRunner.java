@@ -3,6 +3,7 @@ package dev.qwen4j.cli;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
@@ -18,16 +19,22 @@ final class CliRunner {
         return runWithInput(new byte[0], args);
     }
 
-    static synchronized Run runWithInput(byte[] stdin, String... args) {
+    static Run runWithInput(byte[] stdin, String... args) {
+        return runWith(stdin, new ByteArrayOutputStream(), args);
+    }
+
+    /** Runs with stdout going to {@code stdout} (Run.out is then empty unless it is a ByteArrayOutputStream). */
+    static synchronized Run runWith(byte[] stdin, OutputStream stdout, String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         InputStream oldIn = System.in;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         try {
             System.setIn(new ByteArrayInputStream(stdin));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             int exit = Main.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            String out = stdout instanceof ByteArrayOutputStream b ? b.toString(StandardCharsets.UTF_8) : "";
+            return new Run(exit, out, err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setIn(oldIn);
             System.setOut(oldOut);
