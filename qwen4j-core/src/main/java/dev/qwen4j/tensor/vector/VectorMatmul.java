@@ -152,12 +152,13 @@ public final class VectorMatmul implements MatmulKernel {
         return (IntVector) bytes(seg, off).convertShape(VectorOperators.B2I, IS, 0);
     }
 
+    /** The low nibbles of the bytes in {@code q} as floats 0..15 (table lookup, see {@link #lookup}). */
     private static FloatVector lowNibbles(IntVector q) {
-        return (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+        return lookup(q, NIBBLE_LOW, NIBBLE_HIGH);
     }
 
     private static FloatVector highNibbles(IntVector q) {
-        return (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
+        return lookup(q.lanewise(VectorOperators.ASHR, 4), NIBBLE_LOW, NIBBLE_HIGH);
     }
 
     private static ByteVector bytes(MemorySegment seg, long off) {
@@ -368,6 +369,9 @@ public final class VectorMatmul implements MatmulKernel {
      * byte or its arithmetic shift right by 4 indexes by its low or high nibble directly, and the result is already
      * a float: no masking, offset or conversion.
      */
+    private static final IntVector[] NIBBLES = levelTable(i -> i);
+    private static final IntVector NIBBLE_LOW = NIBBLES[0];
+    private static final IntVector NIBBLE_HIGH = NIBBLES[1];
     private static final IntVector[] Q4_0_LEVELS = levelTable(i -> i - 8);
     private static final IntVector[] IQ4_LEVELS = levelTable(i -> IQ4_NL.VALUES[i]);
     private static final IntVector Q4_0_LOW = Q4_0_LEVELS[0];
