@@ -32,6 +32,17 @@ class SamplerTest {
     }
 
     @Test
+    void nonFinitePenaltiesAreRefused() {
+        SamplingParams p = SamplingParams.greedy();
+        for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            assertThrows(IllegalArgumentException.class, () -> p.withPresencePenalty(bad));
+            assertThrows(IllegalArgumentException.class, () -> p.withFrequencyPenalty(bad));
+            assertThrows(IllegalArgumentException.class, () -> p.withRepetitionPenalty(bad));
+        }
+        assertEquals(-2f, p.withPresencePenalty(-2f).presencePenalty());
+    }
+
+    @Test
     void greedyNeverPicksABannedToken() {
         float[] logits = {0.5f, 2f, 9f};
         BitSet banned = new BitSet();
