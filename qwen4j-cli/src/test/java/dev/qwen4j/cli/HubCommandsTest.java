@@ -65,6 +65,14 @@ class HubCommandsTest {
     }
 
     @Test
+    void aMalformedEndpointIsNamedOnlyWhenTheNetworkIsNeeded() {
+        HubAccess.environment = Map.of("HF_HOME", home.toString(), "HF_ENDPOINT", "not a url");
+        assertEquals(0, run("list"), err);
+        assertEquals(1, run("pull", "qwen3:0.6b"));
+        assertEquals("qwen4j: HF_ENDPOINT 'not a url' is not a URL such as https://huggingface.co\n", err);
+    }
+
+    @Test
     void pullListShowRm() throws IOException {
         assertEquals(0, run("pull", "qwen3:0.6b"), err);
         assertTrue(out.startsWith("qwen3:0.6b: downloaded Qwen3-0.6B-Q8_0.gguf"), out);
