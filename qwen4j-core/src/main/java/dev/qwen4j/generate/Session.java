@@ -293,6 +293,7 @@ public final class Session implements AutoCloseable {
     public void save(Path file, String attachment) throws IOException {
         withLock(() -> {
             Path tmp = file.toAbsolutePath().resolveSibling(file.getFileName() + ".tmp");
+            if (!Files.isDirectory(tmp.getParent())) throw new IOException("no such folder: " + tmp.getParent());
             try {
                 write(tmp, attachment);
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

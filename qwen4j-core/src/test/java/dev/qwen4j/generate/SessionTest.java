@@ -392,6 +392,8 @@ class SessionTest {
         s.generate(greedy(vocab.chatPrompt("", "hello", NO_THINK)), e -> { });
         Path taken = java.nio.file.Files.createDirectory(dir.resolve("taken"));
         assertThrows(java.io.IOException.class, () -> s.save(taken, ""));
+        Path nowhere = dir.resolve("nowhere").resolve("s");
+        assertEquals("no such folder: " + nowhere.getParent(), assertThrows(java.io.IOException.class, () -> s.save(nowhere, "")).getMessage());
         try (var left = java.nio.file.Files.list(dir)) {
             assertEquals(List.of(taken), left.toList(), "only the directory remains, no .tmp file");
         }
