@@ -109,6 +109,16 @@ class BadInputTest {
     }
 
     @Test
+    void aVocabOnlyGgufTokenizesButCannotRun(@TempDir Path dir) throws Exception {
+        Path vocab = dir.resolve("vocab.gguf");
+        try (GgufFile f = GgufFile.open(Path.of(MODEL))) {
+            GgufWriter.copyOfMetadata(f).write(vocab);
+        }
+        assertEquals(0, CliRunner.run("tokenize", "-m", vocab.toString(), "hi").exit());
+        assertOneLineError(CliRunner.run("run", "--offline", vocab.toString(), "hi"), vocab + " holds a vocabulary but no weights (a vocab-only GGUF)");
+    }
+
+    @Test
     void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
         assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),
                 "stdin is not valid UTF-8 (byte 0xff at offset 0)");

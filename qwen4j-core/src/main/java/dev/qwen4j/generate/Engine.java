@@ -66,6 +66,9 @@ public final class Engine implements AutoCloseable {
             String arch = file.getString("general.architecture", null);
             name = file.getString("general.name", path.getFileName().toString());
             tokenizer = Tokenizer.fromGguf(file);
+            if (file.tensors().isEmpty()) {
+                throw new IOException(path + " holds a vocabulary but no weights (a vocab-only GGUF): it can tokenize, not answer");
+            }
             template = ChatTemplate.detect(arch, file.getString("tokenizer.chat_template", null));
             for (Tensor t : file.tensors()) if (!t.name().contains(".nextn.")) parameters += t.elementCount();
             kvBytes = kvBytesPerPosition(file, options);
