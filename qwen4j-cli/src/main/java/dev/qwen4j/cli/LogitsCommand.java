@@ -87,18 +87,24 @@ final class LogitsCommand implements Callable<Integer> {
         int[] best = topK(logits, off, vocab, Math.min(top, vocab));
         for (int i = 0; i < best.length; i++) {
             if (i > 0) sb.append(',');
-            sb.append('[').append(best[i]).append(',').append(logits[off + best[i]]).append(']');
+            sb.append('[').append(best[i]).append(',');
+            number(sb, logits[off + best[i]]).append(']');
         }
         sb.append(']');
         if (all) {
             sb.append(",\"logits\":[");
             for (int i = 0; i < vocab; i++) {
                 if (i > 0) sb.append(',');
-                sb.append(logits[off + i]);
+                number(sb, logits[off + i]);
             }
             sb.append(']');
         }
         return sb.append('}').toString();
+    }
+
+    /** A logit as JSON: a broken model's NaN or infinity becomes null (as {@code Json.write} does), never invalid JSON. */
+    private static StringBuilder number(StringBuilder sb, float v) {
+        return Float.isFinite(v) ? sb.append(v) : sb.append("null");
     }
 
     /** The k highest logits' ids, highest first, ties to the lower id. */

@@ -136,6 +136,13 @@ class BadInputTest {
         }
         assertOneLineError(CliRunner.run("run", "--offline", broken.toString(), "hi", "-n", "2", "--ctx", "64"),
                 "the model produced NaN logits");
+        // logits prints what the model computed, still as valid JSON
+        CliRunner.Run r = CliRunner.run("logits", "--model", broken.toString(), "--tokens", "1,2", "--top", "2", "--all");
+        assertEquals(0, r.exit(), r.err());
+        for (String line : r.out().lines().toList()) {
+            var doc = dev.qwen4j.json.Json.parseObject(line);
+            assertTrue(((java.util.List<?>) doc.get("logits")).contains(null), line);
+        }
     }
 
     @Test
