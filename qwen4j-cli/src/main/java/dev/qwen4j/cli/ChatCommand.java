@@ -126,17 +126,18 @@ final class ChatCommand implements Callable<Integer> {
             }
             case "/help", "/?" -> out.println(HELP);
             case "/think" -> {
-                boolean on = switch (arg.toLowerCase(Locale.ROOT)) {
+                Boolean on = switch (arg.toLowerCase(Locale.ROOT)) {
                     case "" -> !chat.thinking();
                     case "on", "true", "yes" -> true;
                     case "off", "false", "no" -> false;
-                    default -> {
-                        out.println("usage: /think [on|off]");
-                        yield chat.thinking();
-                    }
+                    default -> null;
                 };
-                chat.thinking(on);
-                out.println("thinking " + (on ? "on" : "off"));
+                if (on == null) {
+                    out.println("usage: /think [on|off]");
+                } else {
+                    chat.thinking(on);
+                    out.println("thinking " + (on ? "on" : "off"));
+                }
             }
             case "/clear" -> {
                 chat.clear();

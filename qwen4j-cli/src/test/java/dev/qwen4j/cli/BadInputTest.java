@@ -119,6 +119,15 @@ class BadInputTest {
     }
 
     @Test
+    void badChatCommandsAnswerWithTheirUsageOnly() {
+        String script = "/think maybe\n/save\n/load\n/frobnicate\n/think off\n/exit\n";
+        CliRunner.Run r = CliRunner.runWithInput(script.getBytes(StandardCharsets.UTF_8), "chat", "--offline", MODEL, "--ctx", "64", "--think");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(java.util.List.of("usage: /think [on|off]", "usage: /save FILE", "usage: /load FILE",
+                "unknown command /frobnicate; /help lists the commands", "thinking off"), r.out().lines().toList());
+    }
+
+    @Test
     void textThatIsNotUtf8IsAnErrorNotReplacementCharacters(@TempDir Path dir) throws Exception {
         assertOneLineError(CliRunner.runWithInput(NOT_UTF8, "run", "--offline", MODEL, "-", "-n", "1"),
                 "stdin is not valid UTF-8 (byte 0xff at offset 0)");
