@@ -92,7 +92,7 @@ final class ChatCommand implements Callable<Integer> {
         try {
             result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(line, options, printer));
         } catch (PromptTooLongException e) {
-            err.println("qwen4j: " + e.getMessage() + " (/clear starts over, --drop-oldest forgets old turns)");
+            err.println("qwen4j: " + e.getMessage() + "; /clear starts over, --ctx sets a larger context, --drop-oldest forgets old turns");
             err.flush();
             return true;
         }

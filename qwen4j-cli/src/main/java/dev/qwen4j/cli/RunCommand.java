@@ -4,6 +4,7 @@ import dev.qwen4j.generate.Chat;
 import dev.qwen4j.generate.Engine;
 import dev.qwen4j.generate.FinishReason;
 import dev.qwen4j.generate.GenerationResult;
+import dev.qwen4j.generate.PromptTooLongException;
 import dev.qwen4j.generate.Usage;
 import dev.qwen4j.json.Json;
 import picocli.CommandLine.Command;
@@ -59,8 +60,12 @@ final class RunCommand implements Callable<Integer> {
             var options = replyOptions.nextAnswer(engine, chat);
             Interrupts.install();
             AnswerPrinter printer = json ? null : new AnswerPrinter(out, err, replyOptions.reasoning, chat::cancel);
-            GenerationResult result = Interrupts.whileGenerating(chat::cancel,
-                    () -> chat.send(text, options, printer == null ? e -> { } : printer));
+            GenerationResult result;
+            try {
+                result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(text, options, printer == null ? e -> { } : printer));
+            } catch (PromptTooLongException e) {
+                throw new IllegalArgumentException(e.getMessage() + "; use a larger --ctx or a shorter prompt", e);
+            }
             if (printer != null && printer.outputClosed()) return 141; // as a program killed by SIGPIPE
             if (json) {
                 out.println(Json.write(toJson(engine, result)));
