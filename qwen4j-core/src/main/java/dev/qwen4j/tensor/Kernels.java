@@ -20,7 +20,9 @@ import dev.qwen4j.tensor.quant.RowCodec;
  * confined arena's segment fails with WrongThreadException).
  *
  * <p>System properties: {@code qwen4j.kernels} (auto|portable|vector), {@code qwen4j.kernels.spinMicros} (how long
- * idle workers spin before parking, default 500), {@code qwen4j.vector.bits} (256|512, default: the CPU's widest).
+ * idle workers spin before parking, default 500), {@code qwen4j.vector.bits} (256|512, default: the CPU's widest),
+ * {@code qwen4j.kernels.warmup} (true|false, default true: the first instance compiles the vector kernels in a
+ * background thread, see {@link KernelWarmup}).
  */
 public final class Kernels implements AutoCloseable {
 
@@ -39,6 +41,7 @@ public final class Kernels implements AutoCloseable {
         this.kernel = kernel;
         long spinMicros = Long.getLong("qwen4j.kernels.spinMicros", 500);
         this.pool = new WorkerPool(threads, spinMicros * 1000);
+        if (!(kernel instanceof PortableMatmul)) KernelWarmup.startOnce(kernel);
     }
 
     /** Kernels using {@code threads} threads in all (0 = one per available core), implementation per system property. */
