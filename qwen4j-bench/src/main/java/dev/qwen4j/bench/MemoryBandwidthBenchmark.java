@@ -70,14 +70,19 @@ public class MemoryBandwidthBenchmark {
         arena.close();
     }
 
+    /** Sums {@code [from, to)} in 1 MiB slices, each walked with an int index (a counted loop C2 unrolls). */
     private static float sum(MemorySegment seg, long from, long to) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        long step = S.vectorByteSize();
-        for (long i = from; i < to; i += 4 * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(S, seg, i, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(S, seg, i + step, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(S, seg, i + 2 * step, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(S, seg, i + 3 * step, ByteOrder.LITTLE_ENDIAN));
+        int step = S.vectorByteSize();
+        int slice = 1 << 20;
+        for (long base = from; base < to; base += slice) {
+            MemorySegment part = seg.asSlice(base, slice);
+            for (int i = 0; i < slice; i += 4 * step) {
+                a0 = a0.add(FloatVector.fromMemorySegment(S, part, i, ByteOrder.LITTLE_ENDIAN));
+                a1 = a1.add(FloatVector.fromMemorySegment(S, part, i + step, ByteOrder.LITTLE_ENDIAN));
+                a2 = a2.add(FloatVector.fromMemorySegment(S, part, i + 2 * step, ByteOrder.LITTLE_ENDIAN));
+                a3 = a3.add(FloatVector.fromMemorySegment(S, part, i + 3 * step, ByteOrder.LITTLE_ENDIAN));
+            }
         }
         return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
     }

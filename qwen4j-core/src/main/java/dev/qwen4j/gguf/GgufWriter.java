@@ -162,7 +162,12 @@ public final class GgufWriter {
     /** Writes the file atomically (a temporary file moved into place), so a failed write never leaves a half file. */
     public void write(Path path) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".part");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, path.getFileName().toString(), ".part");
+        } catch (IOException e) { // the message would name the temporary file, which the user never asked for
+            throw new IOException("cannot write " + path + ": cannot create a file in " + dir, e);
+        }
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 writeTo(out);

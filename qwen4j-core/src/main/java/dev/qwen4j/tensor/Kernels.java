@@ -15,7 +15,14 @@ import dev.qwen4j.tensor.quant.RowCodec;
  * Activations are converted as llama.cpp's CPU backend does (QWEN_SPEC.md §11.7): once per call, then every row
  * is an integer (quantized types) or F16/BF16-rounded (half types) dot product.
  *
- * <p>One caller at a time: concurrent calls on one instance are serialized.
+ * <p>One caller at a time: concurrent calls on one instance are serialized. Weight tensors are read by the worker
+ * threads, so their memory must be readable from any thread (a shared or global arena, as GgufFile maps; a
+ * confined arena's segment fails with WrongThreadException).
+ *
+ * <p>System properties: {@code qwen4j.kernels} (auto|portable|vector), {@code qwen4j.kernels.spinMicros} (how long
+ * idle workers spin before parking, default 500), {@code qwen4j.vector.bits} (256|512, default: the CPU's widest),
+ * {@code qwen4j.kernels.warmup} (true|false, default true: the first instance compiles the vector kernels in a
+ * background thread, see {@link KernelWarmup}).
  */
 public final class Kernels implements AutoCloseable {
 
@@ -34,6 +41,7 @@ public final class Kernels implements AutoCloseable {
         this.kernel = kernel;
         long spinMicros = Long.getLong("qwen4j.kernels.spinMicros", 500);
         this.pool = new WorkerPool(threads, spinMicros * 1000);
+        if (!(kernel instanceof PortableMatmul)) KernelWarmup.startOnce(kernel);
     }
 
     /** Kernels using {@code threads} threads in all (0 = one per available core), implementation per system property. */
