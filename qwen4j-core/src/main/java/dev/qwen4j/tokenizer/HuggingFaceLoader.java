@@ -126,8 +126,11 @@ final class HuggingFaceLoader {
         throw new IllegalArgumentException(file + ": '" + what + "' should be an array");
     }
 
+    /** Token ids index arrays sized by the largest one: far above any real vocabulary (Qwen: ~152k) is an error. */
+    static final int MAX_TOKEN_ID = (1 << 24) - 1;
+
     private static int toInt(Object o, Path file, String what) {
-        if (o instanceof Long l && l >= 0 && l < Integer.MAX_VALUE) return (int) (long) l;
-        throw new IllegalArgumentException(file + ": '" + what + "' holds " + o + ", expected a token id");
+        if (o instanceof Long l && l >= 0 && l <= MAX_TOKEN_ID) return (int) (long) l;
+        throw new IllegalArgumentException(file + ": '" + what + "' holds " + o + ", expected a token id (0.." + MAX_TOKEN_ID + ")");
     }
 }
