@@ -17,10 +17,11 @@ import java.util.Random;
 /**
  * Single-thread kernel throughput measured against the thread's CPU time instead of the wall clock: on a shared
  * machine (other processes competing for the cores) this still shows what one core achieves while it runs.
- * Prints weight gigabytes per CPU-second for each type, for one vector and a batch of 8, plus a streaming read of
- * 1 GiB for comparison.
+ * Prints weight gigabytes per CPU-second for each type (bytes of the weight tensor per call, so a batch of b
+ * vectors does b times the arithmetic), for each batch size, plus a streaming read of 1 GiB for comparison.
  *
- * <p>Usage: {@code qwen4j-bench/run --cpu-time [rows columns [types]]}, default 248320 1024 and the main types.
+ * <p>Usage: {@code qwen4j-bench/run --cpu-time [rows columns [types [batches [implementations]]]]}, default
+ * 248320 1024, the main types, batches 1,8 and implementations VECTOR,PORTABLE.
  */
 public final class CpuTimeThroughput {
     private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
@@ -32,18 +33,23 @@ public final class CpuTimeThroughput {
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 248320;
         int columns = args.length > 2 ? Integer.parseInt(args[2]) : 1024;
         String types = args.length > 3 ? args[3] : "Q8_0,Q4_0,Q4_K,Q5_K,Q6_K,F16,BF16,F32,IQ4_NL,IQ4_XS,Q5_0,Q4_1";
+        String batches = args.length > 4 ? args[4] : "1,8";
+        String impls = args.length > 5 ? args[5] : "VECTOR,PORTABLE";
         System.out.printf("streaming read, 1 thread: %.1f GB/s per CPU-second%n", streamingRead());
-        for (String impl : new String[] {"VECTOR", "PORTABLE"}) {
+        for (String impl : impls.split(",")) {
             try (Kernels kernels = Kernels.create(1, Kernels.Implementation.valueOf(impl))) {
                 for (String name : types.split(",")) {
                     if (impl.equals("PORTABLE") && !name.matches("Q8_0|Q4_0|Q4_K|Q6_K|F16")) continue;
                     GgmlType type = GgmlType.valueOf(name);
                     try (Arena arena = Arena.ofShared()) {
                         Tensor w = BenchWeights.random(arena, type, rows, columns, 1);
-                        double one = perCpuSecond(kernels, w, 1);
-                        double eight = perCpuSecond(kernels, w, 8);
-                        System.out.printf("%-10s %-6s %dx%d: matvec %6.2f GB/s, batch 8 %6.2f GB/s of weights per CPU-second%n",
-                                kernels.implementation(), type, rows, columns, one, eight);
+                        StringBuilder line = new StringBuilder();
+                        for (String b : batches.split(",")) {
+                            int batch = Integer.parseInt(b);
+                            line.append(String.format("  batch %d %6.2f", batch, perCpuSecond(kernels, w, batch)));
+                        }
+                        System.out.printf("%-10s %-6s %dx%d:%s GB/s of weights per CPU-second%n",
+                                kernels.implementation(), type, rows, columns, line);
                     }
                 }
             }

@@ -33,7 +33,7 @@ class VectorParityTest {
         int n = type.blockSize == 256 ? 768 : 352;
         int rows = 67;
         Tensor w = RandomWeights.tensor(type, rows, n, 1000 + type.id);
-        for (int batch : new int[] {1, 2, 3, 5, 17}) {
+        for (int batch : new int[] {1, 2, 3, 5, 8, 17, 64}) {
             float[] x = RandomWeights.vector(n * batch, batch * 31L + type.id);
             float[] expected = new float[rows * batch];
             float[] got = new float[rows * batch];
@@ -58,7 +58,7 @@ class VectorParityTest {
                     if (type == GgmlType.Q8_1 || type == GgmlType.Q8_K) continue;
                     int n = type.blockSize == 256 ? 512 : 96;
                     Tensor w = RandomWeights.tensor(type, 19, n, type.id);
-                    for (int batch : new int[] {1, 3, 5}) {
+                    for (int batch : new int[] {1, 3, 5, 9, 33}) {
                         float[] x = RandomWeights.vector(n * batch, batch);
                         float[] want = new float[19 * batch];
                         float[] got = new float[19 * batch];

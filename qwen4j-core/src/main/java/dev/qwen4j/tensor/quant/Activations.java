@@ -44,6 +44,18 @@ public final class Activations {
     public int[] sums32 = new int[0];
     private float[] rounded = new float[0];
 
+    /**
+     * Batches of at least {@link #TRANSPOSE_MIN} vectors are also stored element-major, for kernels that hold
+     * tokens in SIMD lanes: {@code xt[k·tp + t]} is element k of vector t (the quants as floats for Q8 kinds, else
+     * the converted values), {@code dt[j·tp + t]} the scale of block j of vector t, and for Q8_K
+     * {@code s32t[i·tp + t]} its sums of 32 quants. {@code tp} is the batch rounded up to 16; the padding is zero.
+     */
+    public static final int TRANSPOSE_MIN = 8;
+    public int tp;
+    public float[] xt = new float[0];
+    public float[] dt = new float[0];
+    public float[] s32t = new float[0];
+
     /** Converts {@code batch} vectors of length {@code n} stored one after another in {@code src}. */
     public void prepare(Kind kind, float[] src, int n, int batch) {
         this.kind = kind;
@@ -61,6 +73,39 @@ public final class Activations {
             }
             case Q8_0, Q8_1 -> quantizeQ8(src, total, kind == Kind.Q8_1);
             case Q8_K -> quantizeQ8K(src, total);
+        }
+        if (batch >= TRANSPOSE_MIN) transpose();
+    }
+
+    private void transpose() {
+        tp = (batch + 15) & ~15;
+        float[] values = switch (kind) {
+            case Q8_0, Q8_1, Q8_K -> qf;
+            default -> x;
+        };
+        if (xt.length < n * tp) xt = new float[n * tp];
+        java.util.Arrays.fill(xt, 0, n * tp, 0f);
+        for (int t = 0; t < batch; t++) {
+            for (int k = 0; k < n; k++) xt[k * tp + t] = values[t * n + k];
+        }
+        int blockSize = switch (kind) {
+            case Q8_0, Q8_1 -> 32;
+            case Q8_K -> 256;
+            default -> 0;
+        };
+        if (blockSize == 0) return;
+        int blocks = n / blockSize;
+        if (dt.length < blocks * tp) dt = new float[blocks * tp];
+        java.util.Arrays.fill(dt, 0, blocks * tp, 0f);
+        for (int t = 0; t < batch; t++) {
+            for (int j = 0; j < blocks; j++) dt[j * tp + t] = d[t * blocks + j];
+        }
+        if (kind != Kind.Q8_K) return;
+        int subs = 8 * blocks;
+        if (s32t.length < subs * tp) s32t = new float[subs * tp];
+        java.util.Arrays.fill(s32t, 0, subs * tp, 0f);
+        for (int t = 0; t < batch; t++) {
+            for (int i = 0; i < subs; i++) s32t[i * tp + t] = sums32[t * subs + i];
         }
     }
 

@@ -65,6 +65,10 @@ public final class VectorMatmul implements MatmulKernel {
 
     @Override
     public void multiply(Tensor w, Activations a, float[] out, int rowFrom, int rowTo) {
+        if (a.batch >= Activations.TRANSPOSE_MIN && VectorGemm.supports(w.type())) {
+            VectorGemm.multiply(w, a, out, rowFrom, rowTo);
+            return;
+        }
         int rows = Math.toIntExact(w.rows());
         long rowBytes = w.rowBytes();
         MemorySegment seg = w.data();
@@ -143,29 +147,29 @@ public final class VectorMatmul implements MatmulKernel {
 
     // ---- weight unpacking: L lanes of small integers (or floats) from the block bytes ----
 
-    private static FloatVector bytesToFloats(ByteVector v) {
+    static FloatVector bytesToFloats(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, FS, 0);
     }
 
     /** L bytes widened to int lanes (sign-extended; nibble extraction masks the sign away). */
-    private static IntVector ints(MemorySegment seg, long off) {
+    static IntVector ints(MemorySegment seg, long off) {
         return (IntVector) bytes(seg, off).convertShape(VectorOperators.B2I, IS, 0);
     }
 
     /** The low nibbles of the bytes in {@code q} as floats 0..15 (table lookup, see {@link #lookup}). */
-    private static FloatVector lowNibbles(IntVector q) {
+    static FloatVector lowNibbles(IntVector q) {
         return lookup(q, NIBBLE_LOW, NIBBLE_HIGH);
     }
 
-    private static FloatVector highNibbles(IntVector q) {
+    static FloatVector highNibbles(IntVector q) {
         return lookup(q.lanewise(VectorOperators.ASHR, 4), NIBBLE_LOW, NIBBLE_HIGH);
     }
 
-    private static ByteVector bytes(MemorySegment seg, long off) {
+    static ByteVector bytes(MemorySegment seg, long off) {
         return ByteVector.fromMemorySegment(BS, seg, off, LE);
     }
 
-    private static FloatVector halfs(MemorySegment seg, long off) {
+    static FloatVector halfs(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.S2I, IS, 0);
         // binary16 → binary32 for finite values: move exponent and mantissa into place, rebias by 2^112 (also exact
         // for subnormals), then restore the sign.
@@ -173,12 +177,12 @@ public final class VectorMatmul implements MatmulKernel {
         return mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
-    private static FloatVector bhalfs(MemorySegment seg, long off) {
+    static FloatVector bhalfs(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, seg, off, LE).convertShape(VectorOperators.S2I, IS, 0);
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    private static float f16(MemorySegment seg, long off) {
+    static float f16(MemorySegment seg, long off) {
         return Float.float16ToFloat(seg.get(I16, off));
     }
 
@@ -374,8 +378,8 @@ public final class VectorMatmul implements MatmulKernel {
     private static final IntVector NIBBLE_HIGH = NIBBLES[1];
     private static final IntVector[] Q4_0_LEVELS = levelTable(i -> i - 8);
     private static final IntVector[] IQ4_LEVELS = levelTable(i -> IQ4_NL.VALUES[i]);
-    private static final IntVector Q4_0_LOW = Q4_0_LEVELS[0];
-    private static final IntVector Q4_0_HIGH = Q4_0_LEVELS[1];
+    static final IntVector Q4_0_LOW = Q4_0_LEVELS[0];
+    static final IntVector Q4_0_HIGH = Q4_0_LEVELS[1];
     private static final IntVector IQ4_LOW = IQ4_LEVELS[0];
     private static final IntVector IQ4_HIGH = IQ4_LEVELS[1];
 
@@ -385,7 +389,7 @@ public final class VectorMatmul implements MatmulKernel {
         return new IntVector[] {IntVector.fromArray(IS, bits, 0), IntVector.fromArray(IS, bits, Math.min(L, 16))};
     }
 
-    private static FloatVector lookup(IntVector index, IntVector low, IntVector high) {
+    static FloatVector lookup(IntVector index, IntVector low, IntVector high) {
         return (L >= 16 ? index.selectFrom(low) : index.selectFrom(low, high)).reinterpretAsFloats();
     }
 
@@ -518,7 +522,7 @@ public final class VectorMatmul implements MatmulKernel {
      * boxed on the heap, which costs more than the arithmetic. So the block loops are written out in place.
      */
     /** Scale j: low 6 bits of byte j (j < 4); else low nibble of byte j+4 plus the top two bits of byte j−4. */
-    private static int kScale(long s8, int s4, int j) {
+    static int kScale(long s8, int s4, int j) {
         return j < 4 ? (int) (s8 >>> (8 * j)) & 63 : ((s4 >>> (8 * j - 32)) & 15) | ((int) (s8 >>> (8 * j - 30)) & 0x30);
     }
 
@@ -644,7 +648,7 @@ public final class VectorMatmul implements MatmulKernel {
      */
 
     /** Element group k (0..3) of a 32-wide slice: low nibble or high nibble of ql, bits 2k..2k+1 of qh on top. */
-    private static FloatVector q6Level(IntVector ql0, IntVector ql1, IntVector qh, int k) {
+    static FloatVector q6Level(IntVector ql0, IntVector ql1, IntVector qh, int k) {
         IntVector low = switch (k) {
             case 0 -> ql0.and(0x0F);
             case 1 -> ql1.and(0x0F);

@@ -1,0 +1,412 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import static dev.qwen4j.tensor.vector.VectorMatmul.FS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.L;
+
+/**
+ * Batched weight products (a prompt's tokens at once) with the tokens in SIMD lanes. Four weight rows are unpacked
+ * once per call into float scratch (small integers for quantized types: level, or level × sub-block scale), then
+ * every tile of 2·L tokens runs through them: each step broadcasts one weight of each of the four rows and loads
+ * one element of 2·L tokens ({@link Activations#xt}), eight FMAs for six loads, with the eight sums in registers.
+ *
+ * <p>Numerics are those of the one-vector kernels: each lane (one token) sums weight × activation quant over a
+ * chunk of elements in float, and every chunk is short enough that the sum stays an exact integer below 2^24
+ * (Q8_0/Q4_0: a block of 32; Q4_K: 128 elements of level × 6-bit scale; Q5_K: 64; Q6_K: 32 of (level − 32) × scale).
+ * Chunk sums are added as ints to the block's integer dot, which is then scaled by d_w·d_x as one float product.
+ * The Q4_K/Q5_K mins term Σ min_j·(sum of sub-block j's quants) is an exact integer per block too.
+ */
+final class VectorGemm {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /** Weight rows per tile. */
+    static final int ROWS = 4;
+
+    private VectorGemm() {
+    }
+
+    static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** One thread's unpacked rows and tile sums. */
+    private static final class Scratch {
+        float[] w = new float[0];
+        /** Per row and block: the weight scale d (quantized types), dmin and the eight mins (Q4_K/Q5_K). */
+        float[] wd = new float[0];
+        float[] dmin = new float[0];
+        float[] mins = new float[0];
+        final float[] acc = new float[2 * ROWS * L];
+        final int[] iacc = new int[2 * ROWS * L];
+
+        void ensure(int n, int blocks) {
+            if (w.length < ROWS * n) w = new float[ROWS * n];
+            if (wd.length < ROWS * blocks) {
+                wd = new float[ROWS * blocks];
+                dmin = new float[ROWS * blocks];
+                mins = new float[ROWS * blocks * 8];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    static void multiply(Tensor w, Activations a, float[] out, int rowFrom, int rowTo) {
+        GgmlType type = w.type();
+        int n = a.n;
+        int rows = Math.toIntExact(w.rows());
+        long rowBytes = w.rowBytes();
+        MemorySegment seg = w.data();
+        boolean floats = type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16;
+        int block = floats ? n : type.blockSize;
+        int chunk = switch (type) {
+            case Q4_K -> 128;
+            case Q5_K -> 64;
+            case Q6_K -> 32;
+            default -> block;
+        };
+        boolean withMins = type == GgmlType.Q4_K || type == GgmlType.Q5_K;
+        int blocks = n / block;
+        Scratch s = SCRATCH.get();
+        s.ensure(n, blocks);
+        for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
+            int rc = Math.min(ROWS, rowTo - r0);
+            // A short last tile repeats its last row; the repeated results are not stored.
+            for (int i = 0; i < ROWS; i++) unpack(type, seg, (r0 + Math.min(i, rc - 1)) * rowBytes, n, blocks, s, i);
+            for (int t0 = 0; t0 < a.batch; t0 += 2 * L) {
+                if (floats) tileFloats(s, a, n, t0);
+                else if (chunk == 32 && block == 32) tileBlocks(s, a, n, blocks, t0);
+                else tileChunks(s, a, n, blocks, chunk, withMins, t0);
+                for (int r = 0; r < rc; r++) {
+                    for (int v = 0; v < 2; v++) {
+                        int base = (2 * r + v) * L;
+                        int tEnd = Math.min(L, a.batch - (t0 + v * L));
+                        for (int lane = 0; lane < tEnd; lane++) out[(t0 + v * L + lane) * rows + r0 + r] = s.acc[base + lane];
+                    }
+                }
+            }
+        }
+    }
+
+    /*
+     * The tile sums of rows 0..3 of the scratch with tokens t0.. and t1.. into s.acc (row-major, L lanes each).
+     * The second token vector t1 is t0 + L, or t0 again when the batch has no more (its sums are not stored).
+     * One method per way of closing a chunk, each compiled on its own: a shared method would carry every
+     * type's branches and profile, and C2 compiles such a mix markedly worse.
+     */
+
+    /** F32/F16/BF16: one chunk, the whole row. */
+    private static void tileFloats(Scratch s, Activations a, int n, int t0) {
+        float[] w = s.w;
+        float[] xt = a.xt;
+        float[] acc = s.acc;
+        int tp = a.tp;
+        int t1 = t0 + L < tp ? t0 + L : t0;
+        int c = 0;
+        int chunk = n;
+                FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+                for (int k = c; k < c + chunk; k++) {
+                    int xo = k * tp;
+                    FloatVector x0 = FloatVector.fromArray(FS, xt, xo + t0);
+                    FloatVector x1 = FloatVector.fromArray(FS, xt, xo + t1);
+                    FloatVector w0 = FloatVector.broadcast(FS, w[k]);
+                    s00 = w0.fma(x0, s00);
+                    s01 = w0.fma(x1, s01);
+                    FloatVector w1 = FloatVector.broadcast(FS, w[n + k]);
+                    s10 = w1.fma(x0, s10);
+                    s11 = w1.fma(x1, s11);
+                    FloatVector w2 = FloatVector.broadcast(FS, w[2 * n + k]);
+                    s20 = w2.fma(x0, s20);
+                    s21 = w2.fma(x1, s21);
+                    FloatVector w3 = FloatVector.broadcast(FS, w[3 * n + k]);
+                    s30 = w3.fma(x0, s30);
+                    s31 = w3.fma(x1, s31);
+                }
+        s00.intoArray(acc, 0);
+        s01.intoArray(acc, L);
+        s10.intoArray(acc, 2 * L);
+        s11.intoArray(acc, 3 * L);
+        s20.intoArray(acc, 4 * L);
+        s21.intoArray(acc, 5 * L);
+        s30.intoArray(acc, 6 * L);
+        s31.intoArray(acc, 7 * L);
+    }
+
+    /** Q8_0/Q4_0: blocks of 32, each an exact integer sum in float, scaled by d_w·d_x. */
+    private static void tileBlocks(Scratch s, Activations a, int n, int blocks, int t0) {
+        float[] w = s.w;
+        float[] xt = a.xt;
+        float[] acc = s.acc;
+        float[] wd = s.wd;
+        int tp = a.tp;
+        int t1 = t0 + L < tp ? t0 + L : t0;
+        int chunk = 32;
+        Arrays.fill(acc, 0f);
+        for (int j = 0; j < blocks; j++) {
+            int c = 32 * j;
+                FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+                for (int k = c; k < c + chunk; k++) {
+                    int xo = k * tp;
+                    FloatVector x0 = FloatVector.fromArray(FS, xt, xo + t0);
+                    FloatVector x1 = FloatVector.fromArray(FS, xt, xo + t1);
+                    FloatVector w0 = FloatVector.broadcast(FS, w[k]);
+                    s00 = w0.fma(x0, s00);
+                    s01 = w0.fma(x1, s01);
+                    FloatVector w1 = FloatVector.broadcast(FS, w[n + k]);
+                    s10 = w1.fma(x0, s10);
+                    s11 = w1.fma(x1, s11);
+                    FloatVector w2 = FloatVector.broadcast(FS, w[2 * n + k]);
+                    s20 = w2.fma(x0, s20);
+                    s21 = w2.fma(x1, s21);
+                    FloatVector w3 = FloatVector.broadcast(FS, w[3 * n + k]);
+                    s30 = w3.fma(x0, s30);
+                    s31 = w3.fma(x1, s31);
+                }
+            FloatVector dx0 = FloatVector.fromArray(FS, a.dt, j * tp + t0);
+            FloatVector dx1 = FloatVector.fromArray(FS, a.dt, j * tp + t1);
+            addScaled(acc, 0, s00, dx0, wd[j]);
+            addScaled(acc, L, s01, dx1, wd[j]);
+            addScaled(acc, 2 * L, s10, dx0, wd[blocks + j]);
+            addScaled(acc, 3 * L, s11, dx1, wd[blocks + j]);
+            addScaled(acc, 4 * L, s20, dx0, wd[2 * blocks + j]);
+            addScaled(acc, 5 * L, s21, dx1, wd[2 * blocks + j]);
+            addScaled(acc, 6 * L, s30, dx0, wd[3 * blocks + j]);
+            addScaled(acc, 7 * L, s31, dx1, wd[3 * blocks + j]);
+        }
+    }
+
+    /** K-quants: super-blocks of 256 in exact chunks, added as ints, then scaled (and the mins subtracted). */
+    private static void tileChunks(Scratch s, Activations a, int n, int blocks, int chunk, boolean withMins, int t0) {
+        float[] w = s.w;
+        float[] xt = a.xt;
+        int[] iacc = s.iacc;
+        int tp = a.tp;
+        int t1 = t0 + L < tp ? t0 + L : t0;
+        Arrays.fill(s.acc, 0f);
+        for (int j = 0; j < blocks; j++) {
+            Arrays.fill(iacc, 0);
+            for (int c = 256 * j; c < 256 * j + 256; c += chunk) {
+                FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+                for (int k = c; k < c + chunk; k++) {
+                    int xo = k * tp;
+                    FloatVector x0 = FloatVector.fromArray(FS, xt, xo + t0);
+                    FloatVector x1 = FloatVector.fromArray(FS, xt, xo + t1);
+                    FloatVector w0 = FloatVector.broadcast(FS, w[k]);
+                    s00 = w0.fma(x0, s00);
+                    s01 = w0.fma(x1, s01);
+                    FloatVector w1 = FloatVector.broadcast(FS, w[n + k]);
+                    s10 = w1.fma(x0, s10);
+                    s11 = w1.fma(x1, s11);
+                    FloatVector w2 = FloatVector.broadcast(FS, w[2 * n + k]);
+                    s20 = w2.fma(x0, s20);
+                    s21 = w2.fma(x1, s21);
+                    FloatVector w3 = FloatVector.broadcast(FS, w[3 * n + k]);
+                    s30 = w3.fma(x0, s30);
+                    s31 = w3.fma(x1, s31);
+                }
+                addInts(iacc, 0, s00);
+                addInts(iacc, L, s01);
+                addInts(iacc, 2 * L, s10);
+                addInts(iacc, 3 * L, s11);
+                addInts(iacc, 4 * L, s20);
+                addInts(iacc, 5 * L, s21);
+                addInts(iacc, 6 * L, s30);
+                addInts(iacc, 7 * L, s31);
+            }
+            finishBlock(s, a, blocks, j, t0, t1, withMins);
+        }
+    }
+
+    /** Adds the block's integer dots, scaled by d_w·d_x, minus the mins term, to the tile sums. */
+    private static void finishBlock(Scratch s, Activations a, int blocks, int j, int t0, int t1, boolean withMins) {
+        int tp = a.tp;
+        for (int r = 0; r < ROWS; r++) {
+            int rb = r * blocks + j;
+            for (int v = 0; v < 2; v++) {
+                int tv = v == 0 ? t0 : t1;
+                int i = (2 * r + v) * L;
+                FloatVector dx = FloatVector.fromArray(FS, a.dt, j * tp + tv);
+                FloatVector dot = (FloatVector) IntVector.fromArray(IS, s.iacc, i).convert(VectorOperators.I2F, 0);
+                FloatVector sum = dot.fma(dx.mul(s.wd[rb]), FloatVector.fromArray(FS, s.acc, i));
+                if (withMins) {
+                    FloatVector m = FloatVector.zero(FS);
+                    for (int q = 0; q < 8; q++) {
+                        m = FloatVector.fromArray(FS, a.s32t, (8 * j + q) * tp + tv).fma(FloatVector.broadcast(FS, s.mins[8 * rb + q]), m);
+                    }
+                    sum = sum.sub(m.mul(dx.mul(s.dmin[rb])));
+                }
+                sum.intoArray(s.acc, i);
+            }
+        }
+    }
+
+    private static void addInts(int[] iacc, int i, FloatVector sum) {
+        ((IntVector) sum.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(IS, iacc, i)).intoArray(iacc, i);
+    }
+
+    private static void addScaled(float[] acc, int i, FloatVector sum, FloatVector dx, float dw) {
+        sum.fma(dx.mul(dw), FloatVector.fromArray(FS, acc, i)).intoArray(acc, i);
+    }
+
+    // ---- unpacking one row into the scratch (row slot i) ----
+
+    private static void unpack(GgmlType type, MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        // One small method per type, so that each compiles (and inlines its vector helpers) on its own.
+        switch (type) {
+            case F32 -> unpackF32(seg, off, n, blocks, s, i);
+            case F16 -> unpackF16(seg, off, n, blocks, s, i);
+            case BF16 -> unpackBF16(seg, off, n, blocks, s, i);
+            case Q8_0 -> unpackQ8_0(seg, off, n, blocks, s, i);
+            case Q4_0 -> unpackQ4_0(seg, off, n, blocks, s, i);
+            case Q4_K -> unpackQ4_K(seg, off, n, blocks, s, i);
+            case Q5_K -> unpackQ5_K(seg, off, n, blocks, s, i);
+            case Q6_K -> unpackQ6_K(seg, off, n, blocks, s, i);
+            default -> throw new IllegalStateException("no batched kernel for " + type);
+        }
+    }
+
+    private static void unpackF32(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        int k = 0;
+        for (; k + L <= n; k += L) FloatVector.fromMemorySegment(FS, seg, off + 4L * k, LE).intoArray(w, o + k);
+        for (; k < n; k++) w[o + k] = seg.get(F32, off + 4L * k);
+    }
+
+    private static void unpackF16(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        int k = 0;
+        for (; k + L <= n; k += L) VectorMatmul.halfs(seg, off + 2L * k).intoArray(w, o + k);
+        for (; k < n; k++) w[o + k] = VectorMatmul.f16(seg, off + 2L * k);
+    }
+
+    private static void unpackBF16(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        int k = 0;
+        for (; k + L <= n; k += L) VectorMatmul.bhalfs(seg, off + 2L * k).intoArray(w, o + k);
+        for (; k < n; k++) w[o + k] = Float.intBitsToFloat((seg.get(I16, off + 2L * k) & 0xFFFF) << 16);
+    }
+
+    private static void unpackQ8_0(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        for (int j = 0; j < blocks; j++) {
+            long blk = off + 34L * j;
+            s.wd[i * blocks + j] = VectorMatmul.f16(seg, blk);
+            for (int k = 0; k < 32; k += L) {
+                VectorMatmul.bytesToFloats(VectorMatmul.bytes(seg, blk + 2 + k)).intoArray(w, o + 32 * j + k);
+            }
+        }
+    }
+
+    private static void unpackQ4_0(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        for (int j = 0; j < blocks; j++) {
+            long blk = off + 18L * j;
+            s.wd[i * blocks + j] = VectorMatmul.f16(seg, blk);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = VectorMatmul.ints(seg, blk + 2 + k);
+                VectorMatmul.lookup(q, VectorMatmul.Q4_0_LOW, VectorMatmul.Q4_0_HIGH).intoArray(w, o + 32 * j + k);
+                VectorMatmul.lookup(q.lanewise(VectorOperators.ASHR, 4), VectorMatmul.Q4_0_LOW, VectorMatmul.Q4_0_HIGH)
+                        .intoArray(w, o + 32 * j + 16 + k);
+            }
+        }
+    }
+
+    private static void unpackQ4_K(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        for (int j = 0; j < blocks; j++) {
+            long blk = off + 144L * j;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
+            kHeader(seg, blk, s8, s4, s, i * blocks + j);
+            for (int g = 0; g < 4; g++) {
+                float sc0 = VectorMatmul.kScale(s8, s4, 2 * g);
+                float sc1 = VectorMatmul.kScale(s8, s4, 2 * g + 1);
+                for (int k = 0; k < 32; k += L) {
+                    IntVector q = VectorMatmul.ints(seg, blk + 16 + 32 * g + k);
+                    int e = o + 256 * j + 64 * g + k;
+                    VectorMatmul.lowNibbles(q).mul(sc0).intoArray(w, e);
+                    VectorMatmul.highNibbles(q).mul(sc1).intoArray(w, e + 32);
+                }
+            }
+        }
+    }
+
+    private static void unpackQ5_K(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        for (int j = 0; j < blocks; j++) {
+            long blk = off + 176L * j;
+            long s8 = seg.get(I64, blk + 4);
+            int s4 = seg.get(I32, blk + 12);
+            kHeader(seg, blk, s8, s4, s, i * blocks + j);
+            for (int g = 0; g < 4; g++) {
+                float sc0 = VectorMatmul.kScale(s8, s4, 2 * g);
+                float sc1 = VectorMatmul.kScale(s8, s4, 2 * g + 1);
+                for (int k = 0; k < 32; k += L) {
+                    IntVector q = VectorMatmul.ints(seg, blk + 48 + 32 * g + k);
+                    IntVector h = VectorMatmul.ints(seg, blk + 16 + k);
+                    IntVector lo = q.and(0x0F).or(h.lanewise(VectorOperators.LSHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+                    IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .or(h.lanewise(VectorOperators.LSHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
+                    int e = o + 256 * j + 64 * g + k;
+                    ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(sc0).intoArray(w, e);
+                    ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(sc1).intoArray(w, e + 32);
+                }
+            }
+        }
+    }
+
+    private static void unpackQ6_K(MemorySegment seg, long off, int n, int blocks, Scratch s, int i) {
+        float[] w = s.w;
+        int o = i * n;
+        for (int j = 0; j < blocks; j++) {
+            long blk = off + 210L * j;
+            s.wd[i * blocks + j] = VectorMatmul.f16(seg, blk + 208);
+            for (int h = 0; h < 2; h++) {
+                for (int l = 0; l < 32; l += L) {
+                    IntVector ql0 = VectorMatmul.ints(seg, blk + 64 * h + l);
+                    IntVector ql1 = VectorMatmul.ints(seg, blk + 64 * h + 32 + l);
+                    IntVector qh = VectorMatmul.ints(seg, blk + 128 + 32 * h + l);
+                    int si = 8 * h + l / 16;
+                    for (int k = 0; k < 4; k++) {
+                        float sc = seg.get(ValueLayout.JAVA_BYTE, blk + 192 + si + 2 * k);
+                        VectorMatmul.q6Level(ql0, ql1, qh, k).sub(32).mul(sc).intoArray(w, o + 256 * j + 128 * h + 32 * k + l);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Q4_K/Q5_K super-block header: d, dmin and the eight 6-bit mins as floats. */
+    private static void kHeader(MemorySegment seg, long blk, long s8, int s4, Scratch s, int rb) {
+        s.wd[rb] = VectorMatmul.f16(seg, blk);
+        s.dmin[rb] = VectorMatmul.f16(seg, blk + 2);
+        int hi = (int) (s8 >>> 32);
+        for (int q = 0; q < 4; q++) s.mins[8 * rb + q] = (hi >>> (8 * q)) & 63;
+        for (int m = 0; m < 4; m++) s.mins[8 * rb + 4 + m] = ((s4 >>> (8 * m + 4)) & 15) | ((hi >>> (8 * m + 2)) & 0x30);
+    }
+}
