@@ -545,6 +545,7 @@ public final class VectorMatmul implements MatmulKernel {
 
     private static float q4_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
+        float[] scales = new float[8];
         FloatVector acc = FloatVector.zero(FS);
         float corr = 0;
         for (int b = 0; b < blocks; b++) {
@@ -552,17 +553,20 @@ public final class VectorMatmul implements MatmulKernel {
             int xo = (ab + b) * 256;
             long s8 = seg.get(I64, blk + 4);
             int s4 = seg.get(I32, blk + 12);
+            for (int j = 0; j < 8; j++) scales[j] = kScale(s8, s4, j);
             FloatVector sb = FloatVector.zero(FS);
             // Sub-blocks 2g (low nibbles) and 2g+1 (high nibbles), each summed exactly, then scaled into sb.
             for (int g = 0; g < 4; g++) {
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int k = 0; k < 32; k += L) {
                     IntVector q = ints(seg, blk + 16 + 32 * g + k);
-                    s0 = lowNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
-                    s1 = highNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                    FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
+                    s0 = lo.fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = hi.fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
                 }
-                sb = s0.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g)), sb);
-                sb = s1.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1)), sb);
+                sb = s0.fma(FloatVector.broadcast(FS, scales[2 * g]), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, scales[2 * g + 1]), sb);
             }
             float dx = a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
