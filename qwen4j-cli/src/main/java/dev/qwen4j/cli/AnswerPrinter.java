@@ -9,22 +9,38 @@ import java.util.function.Consumer;
 /**
  * Streams an answer to the user as it is generated: text to stdout, reasoning where {@code --reasoning} says
  * (marked off by "[thinking]" … "[/thinking]" lines), tool calls as one JSON line each, and a progress line
- * while a long prompt is processed.
+ * while a long prompt is processed. When stdout goes away (a closed pipe), it stops the answer: nobody reads it.
  */
 final class AnswerPrinter implements Consumer<GenerationEvent> {
     private final PrintWriter out;
     private final PrintWriter err;
     private final ReplyOptions.ReasoningOutput reasoning;
+    private final Runnable stop;
+    private boolean outputClosed;
     private StatusLine prompt;
     private boolean inReasoning;
     private boolean wroteText;
     private char lastText = '\n';
     private char lastReasoning = '\n';
 
-    AnswerPrinter(PrintWriter out, PrintWriter err, ReplyOptions.ReasoningOutput reasoning) {
+    /** {@code stop} cancels the generation; it is called once if stdout is closed. */
+    AnswerPrinter(PrintWriter out, PrintWriter err, ReplyOptions.ReasoningOutput reasoning, Runnable stop) {
         this.out = out;
         this.err = err;
         this.reasoning = reasoning;
+        this.stop = stop;
+    }
+
+    /** Whether stdout was closed while answering (the answer was then stopped). */
+    boolean outputClosed() {
+        return outputClosed;
+    }
+
+    private void flushOut() {
+        if (!outputClosed && out.checkError()) { // checkError flushes
+            outputClosed = true;
+            stop.run();
+        }
     }
 
     @Override
@@ -44,7 +60,7 @@ final class AnswerPrinter implements Consumer<GenerationEvent> {
             case GenerationEvent.Text t -> {
                 endReasoning();
                 out.print(t.text());
-                out.flush();
+                flushOut();
                 wroteText = true;
                 lastText = t.text().charAt(t.text().length() - 1);
             }
@@ -52,7 +68,7 @@ final class AnswerPrinter implements Consumer<GenerationEvent> {
                 endReasoning();
                 if (wroteText && lastText != '\n') out.println();
                 out.println("[tool call] " + c.call().name() + " " + Json.write(c.call().arguments()));
-                out.flush();
+                flushOut();
                 wroteText = true;
                 lastText = '\n';
             }
@@ -77,7 +93,8 @@ final class AnswerPrinter implements Consumer<GenerationEvent> {
             inReasoning = true;
         }
         w.print(text);
-        w.flush();
+        if (w == out) flushOut();
+        else w.flush();
         lastReasoning = text.charAt(text.length() - 1);
     }
 

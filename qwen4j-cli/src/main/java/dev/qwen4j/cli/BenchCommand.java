@@ -97,7 +97,10 @@ final class BenchCommand implements Callable<Integer> {
         for (int p : prompts) if (p < 0) throw new IllegalArgumentException("-p must be ≥ 0");
         for (int n : gens) if (n < 0) throw new IllegalArgumentException("-n must be ≥ 0");
         if (threads.isEmpty()) threads.add(Runtime.getRuntime().availableProcessors());
-        for (int t : threads) if (t < 1) throw new IllegalArgumentException("-t must be ≥ 1");
+        for (int t : threads) {
+            if (t < 1) throw new IllegalArgumentException("-t must be ≥ 1");
+            ModelOptions.checkThreads("-t", t);
+        }
         List<Path> files = new ArrayList<>(models);
         for (String s : synthetic) files.add(syntheticFile(s));
         if (files.isEmpty()) throw new IllegalArgumentException("nothing to measure: give -m FILE or --synthetic NAME:TYPE (e.g. qwen3.5-0.8b:q8_0)");

@@ -39,9 +39,6 @@ final class ChatCommand implements Callable<Integer> {
     ModelOptions modelOptions;
 
     @Mixin
-    SamplingOptions samplingOptions;
-
-    @Mixin
     ReplyOptions replyOptions;
 
     @Option(names = "--drop-oldest", description = "When the conversation outgrows the context, drop its oldest turns (default: say so and keep everything).")
@@ -62,9 +59,8 @@ final class ChatCommand implements Callable<Integer> {
         try (Engine loaded = modelOptions.load(err)) {
             engine = loaded;
             int contextSize = modelOptions.contextSize(engine);
-            chat = engine.newChat(contextSize);
-            chat.system(replyOptions.system);
-            if (replyOptions.think != null) chat.thinking(replyOptions.think);
+            chat = replyOptions.newChat(engine, contextSize);
+            replyOptions.nextAnswer(engine, chat); // bad sampling flags fail now, not after the first message is typed
             if (dropOldest) chat.contextPolicy(Chat.ContextPolicy.DROP_OLDEST);
             Interrupts.install();
             if (StatusLine.TERMINAL) {
@@ -79,8 +75,8 @@ final class ChatCommand implements Callable<Integer> {
                     if (line.isBlank()) continue;
                     if (line.startsWith("/")) {
                         if (!command(line.strip())) break;
-                    } else {
-                        answer(line);
+                    } else if (!answer(line)) {
+                        return 141; // stdout is closed: as a program killed by SIGPIPE
                     }
                 }
             }
@@ -88,17 +84,19 @@ final class ChatCommand implements Callable<Integer> {
         }
     }
 
-    private void answer(String line) {
-        var options = replyOptions.toReplyOptions(samplingOptions.apply(engine.defaultSampling(chat.thinking())));
-        AnswerPrinter printer = new AnswerPrinter(out, err, replyOptions.reasoning);
+    /** Answers one message; false when stdout is closed, so the chat cannot go on. */
+    private boolean answer(String line) {
+        var options = replyOptions.nextAnswer(engine, chat);
+        AnswerPrinter printer = new AnswerPrinter(out, err, replyOptions.reasoning, chat::cancel);
         GenerationResult result;
         try {
             result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(line, options, printer));
         } catch (PromptTooLongException e) {
-            err.println("qwen4j: " + e.getMessage() + " (/clear starts over, --drop-oldest forgets old turns)");
+            err.println("qwen4j: " + e.getMessage() + "; /clear starts over, --ctx sets a larger context, --drop-oldest forgets old turns");
             err.flush();
-            return;
+            return true;
         }
+        if (printer.outputClosed()) return false;
         printer.finishLine();
         Usage u = result.usage();
         totalTokens += u.completionTokens();
@@ -115,6 +113,7 @@ final class ChatCommand implements Callable<Integer> {
                 u.completionTokens(), u.decodeTokensPerSecond(), u.cachedTokens(), u.processedPromptTokens(),
                 u.prefillTokensPerSecond(), ending);
         err.flush();
+        return true;
     }
 
     /** Runs a slash command; false means quit. */
@@ -127,17 +126,18 @@ final class ChatCommand implements Callable<Integer> {
             }
             case "/help", "/?" -> out.println(HELP);
             case "/think" -> {
-                boolean on = switch (arg.toLowerCase(Locale.ROOT)) {
+                Boolean on = switch (arg.toLowerCase(Locale.ROOT)) {
                     case "" -> !chat.thinking();
                     case "on", "true", "yes" -> true;
                     case "off", "false", "no" -> false;
-                    default -> {
-                        out.println("usage: /think [on|off]");
-                        yield chat.thinking();
-                    }
+                    default -> null;
                 };
-                chat.thinking(on);
-                out.println("thinking " + (on ? "on" : "off"));
+                if (on == null) {
+                    out.println("usage: /think [on|off]");
+                } else {
+                    chat.thinking(on);
+                    out.println("thinking " + (on ? "on" : "off"));
+                }
             }
             case "/clear" -> {
                 chat.clear();

@@ -10,6 +10,7 @@ final class Errors {
 
     static String describe(Throwable ex) {
         return switch (ex) {
+            case java.io.UncheckedIOException e -> describe(e.getCause()); // from streams (Files.list, …)
             case NoSuchFileException e -> "no such file: " + e.getFile();
             case AccessDeniedException e -> "permission denied: " + e.getFile();
             case OutOfMemoryError e -> "out of memory (" + e.getMessage() + "); try a smaller model, quant or --ctx";

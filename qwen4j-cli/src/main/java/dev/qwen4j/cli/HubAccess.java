@@ -8,6 +8,7 @@ import dev.qwen4j.hub.ModelResolver;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -36,6 +37,17 @@ final class HubAccess {
         DownloadProgress progress = HubConfig.isTrue(environment.get("HF_HUB_DISABLE_PROGRESS_BARS"))
                 ? DownloadProgress.none() : DownloadProgress.console(err, DownloadProgress.isTerminal());
         return new ModelResolver(config(offline), progress);
+    }
+
+    /**
+     * {@code name} as a model of the hub, or a clear error ending with {@code hint}: pull and rm have nothing to do
+     * with a path (and a name that parses as neither is just not a model name).
+     */
+    static ModelRef.HubModel hubModel(String name, String hint) {
+        ModelRef ref = ModelRef.parse(name);
+        if (ref instanceof ModelRef.HubModel m) return m;
+        String what = Files.exists(Path.of(name)) ? "is a file, not a model name" : "is not a model name";
+        throw new IllegalArgumentException("'" + name + "' " + what + "; " + hint);
     }
 
     /** The local GGUF file for {@code model} (null = the default model), pulling it if it is not cached. */

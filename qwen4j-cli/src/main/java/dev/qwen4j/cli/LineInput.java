@@ -73,6 +73,8 @@ interface LineInput extends AutoCloseable {
                     err.println("(Ctrl-D or /exit quits)");
                     err.flush();
                 } catch (EndOfFileException e) {
+                    terminal.writer().println(); // Ctrl-D leaves the cursor after "> ": the shell's prompt goes below
+                    terminal.flush();
                     return null;
                 }
             }

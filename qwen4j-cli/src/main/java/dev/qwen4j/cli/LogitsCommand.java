@@ -46,9 +46,8 @@ final class LogitsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] ids = parseIds();
         if (top < 0) throw new IllegalArgumentException("--top must be ≥ 0, got " + top);
-        if (threads < 0) throw new IllegalArgumentException("--threads must be ≥ 0, got " + threads);
         PrintWriter out = spec.commandLine().getOut();
-        try (LanguageModel m = Models.load(model, LoadOptions.defaults().withThreads(threads))) {
+        try (LanguageModel m = Models.load(model, LoadOptions.defaults().withThreads(ModelOptions.checkThreads("--threads", threads)))) {
             int vocab = m.vocabSize();
             for (int id : ids) {
                 if (id >= vocab) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + model + " (0.." + (vocab - 1) + ")");
@@ -88,18 +87,24 @@ final class LogitsCommand implements Callable<Integer> {
         int[] best = topK(logits, off, vocab, Math.min(top, vocab));
         for (int i = 0; i < best.length; i++) {
             if (i > 0) sb.append(',');
-            sb.append('[').append(best[i]).append(',').append(logits[off + best[i]]).append(']');
+            sb.append('[').append(best[i]).append(',');
+            number(sb, logits[off + best[i]]).append(']');
         }
         sb.append(']');
         if (all) {
             sb.append(",\"logits\":[");
             for (int i = 0; i < vocab; i++) {
                 if (i > 0) sb.append(',');
-                sb.append(logits[off + i]);
+                number(sb, logits[off + i]);
             }
             sb.append(']');
         }
         return sb.append('}').toString();
+    }
+
+    /** A logit as JSON: a broken model's NaN or infinity becomes null (as {@code Json.write} does), never invalid JSON. */
+    private static StringBuilder number(StringBuilder sb, float v) {
+        return Float.isFinite(v) ? sb.append(v) : sb.append("null");
     }
 
     /** The k highest logits' ids, highest first, ties to the lower id. */

@@ -42,10 +42,21 @@ final class ModelOptions {
         // (with no --ctx, a short one: the default context is then chosen to fit what is left).
         if (!folder) HubAccess.checkMemory(model, file, contextSize != null ? contextSize : MIN_CHECKED_CONTEXT, err);
         try (StatusLine status = StatusLine.after(err, 1000, "loading " + file.getFileName())) {
-            Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(threads));
+            Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(checkThreads("--threads", threads)));
             status.done("loaded " + engine.name() + " (" + engine.architecture() + ")");
             return engine;
         }
+    }
+
+    /** Most compute threads: beyond this (llama.cpp's limit too) a typo such as 100000 would start that many spinning threads. */
+    static final int MAX_THREADS = 512;
+
+    /** Checks a thread-count flag (0 = one per core). */
+    static int checkThreads(String flag, int threads) {
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException(flag + " " + threads + " is out of range (0 = one per core, at most " + MAX_THREADS + ")");
+        }
+        return threads;
     }
 
     int contextSize(Engine engine) {

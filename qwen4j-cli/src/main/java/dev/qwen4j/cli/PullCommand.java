@@ -33,11 +33,8 @@ final class PullCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ModelRef ref = ModelRef.parse(model);
-        if (!(ref instanceof ModelRef.HubModel m)) {
-            throw new IllegalArgumentException("'" + ref.displayName() + "' is a file path, not a model name; nothing to pull"
-                    + " (names look like " + Catalogue.DEFAULT_MODEL + " or hf.co/USER/REPO[:QUANT])");
-        }
+        ModelRef.HubModel m = HubAccess.hubModel(model,
+                "nothing to pull (names look like " + Catalogue.DEFAULT_MODEL + ", qwen3:4b-q8_0 or hf.co/USER/REPO[:QUANT])");
         ModelResolver resolver = HubAccess.resolver(offline, err);
         ModelResolver.Pulled p = resolver.pull(m);
         String status = p.downloaded() ? "downloaded" : resolver.config().offline() ? "cached (offline: not checked for updates)" : "up to date";

@@ -1,6 +1,7 @@
 package dev.qwen4j.cli;
 
 import dev.qwen4j.convert.CheckpointConverter;
+import dev.qwen4j.convert.HfCheckpoint;
 import dev.qwen4j.convert.GgufRequantizer;
 import dev.qwen4j.convert.TargetType;
 import picocli.CommandLine;
@@ -59,6 +60,9 @@ final class QuantizeCommand implements Callable<Integer> {
         if (folder != null && !Files.isDirectory(folder)) throw new IllegalArgumentException("no such folder: " + folder);
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
+        if (Files.isDirectory(in) && !HfCheckpoint.isCheckpoint(in)) {
+            throw new IllegalArgumentException(in + ": is a directory, not a GGUF file or a Hugging Face checkpoint (config.json, *.safetensors)");
+        }
         if (Files.isDirectory(in)) {
             CheckpointConverter.convert(in, out, target, line -> progress(err, line));
         } else {

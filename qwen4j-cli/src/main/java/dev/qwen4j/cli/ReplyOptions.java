@@ -1,15 +1,19 @@
 package dev.qwen4j.cli;
 
 import dev.qwen4j.generate.Chat;
+import dev.qwen4j.generate.Engine;
 import dev.qwen4j.generate.LoopPolicy;
-import dev.qwen4j.generate.SamplingParams;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
 import java.util.List;
 
-/** How to answer: thinking, length, stop strings, system prompt. Shared by {@code run} and {@code chat}. */
+/** How to answer: thinking, length, stop strings, system prompt, sampling. Shared by {@code run} and {@code chat}. */
 final class ReplyOptions {
+    @Mixin
+    SamplingOptions sampling;
+
     @Option(names = "--think", negatable = true,
             description = "Think before answering (--no-think: answer directly). Default: the model's own default.")
     Boolean think;
@@ -36,7 +40,20 @@ final class ReplyOptions {
 
     enum ReasoningOutput { stderr, stdout, hide }
 
-    Chat.ReplyOptions toReplyOptions(SamplingParams sampling) {
-        return new Chat.ReplyOptions(sampling, maxTokens, thinkingBudget == null ? -1 : thinkingBudget, stop, loops);
+    /** A conversation on {@code engine} with the system prompt and thinking mode asked for. */
+    Chat newChat(Engine engine, int contextSize) {
+        if (thinkingBudget != null && thinkingBudget < 0) {
+            throw new IllegalArgumentException("--thinking-budget must be ≥ 0, got " + thinkingBudget);
+        }
+        Chat chat = engine.newChat(contextSize);
+        chat.system(system);
+        if (think != null) chat.thinking(think);
+        return chat;
+    }
+
+    /** The options of {@code chat}'s next answer: Qwen's sampling defaults for its thinking mode, then the flags. */
+    Chat.ReplyOptions nextAnswer(Engine engine, Chat chat) {
+        return new Chat.ReplyOptions(sampling.apply(engine.defaultSampling(chat.thinking())), maxTokens,
+                thinkingBudget == null ? -1 : thinkingBudget, stop, loops);
     }
 }

@@ -32,11 +32,7 @@ final class RmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         ModelResolver resolver = HubAccess.resolver(true, spec.commandLine().getErr());
         for (String name : models) {
-            ModelRef ref = ModelRef.parse(name);
-            if (!(ref instanceof ModelRef.HubModel m)) {
-                throw new IllegalArgumentException("'" + name + "' is a file path, not a cached model; qwen4j rm only"
-                        + " deletes from the cache (see qwen4j list)");
-            }
+            ModelRef.HubModel m = HubAccess.hubModel(name, "qwen4j rm deletes cached models by the names qwen4j list shows");
             Optional<HubCache.CachedFile> removed = resolver.remove(m);
             if (removed.isEmpty()) {
                 throw new HubException(name + " is not in the cache " + resolver.cache().root() + " (see qwen4j list)");

@@ -4,6 +4,7 @@ import dev.qwen4j.generate.Chat;
 import dev.qwen4j.generate.Engine;
 import dev.qwen4j.generate.FinishReason;
 import dev.qwen4j.generate.GenerationResult;
+import dev.qwen4j.generate.PromptTooLongException;
 import dev.qwen4j.generate.Usage;
 import dev.qwen4j.json.Json;
 import picocli.CommandLine.Command;
@@ -15,7 +16,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,9 +30,6 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions modelOptions;
-
-    @Mixin
-    SamplingOptions samplingOptions;
 
     @Mixin
     ReplyOptions replyOptions;
@@ -57,16 +54,19 @@ final class RunCommand implements Callable<Integer> {
             prompt = modelOptions.model;
             modelOptions.model = null;
         }
-        String text = prompt.equals("-") ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8) : prompt;
+        String text = prompt.equals("-") ? TextInput.read(System.in, "stdin") : prompt;
         try (Engine engine = modelOptions.load(err)) {
-            Chat chat = engine.newChat(modelOptions.contextSize(engine));
-            chat.system(replyOptions.system);
-            if (replyOptions.think != null) chat.thinking(replyOptions.think);
-            var options = replyOptions.toReplyOptions(samplingOptions.apply(engine.defaultSampling(chat.thinking())));
+            Chat chat = replyOptions.newChat(engine, modelOptions.contextSize(engine));
+            var options = replyOptions.nextAnswer(engine, chat);
             Interrupts.install();
-            AnswerPrinter printer = json ? null : new AnswerPrinter(out, err, replyOptions.reasoning);
-            GenerationResult result = Interrupts.whileGenerating(chat::cancel,
-                    () -> chat.send(text, options, printer == null ? e -> { } : printer));
+            AnswerPrinter printer = json ? null : new AnswerPrinter(out, err, replyOptions.reasoning, chat::cancel);
+            GenerationResult result;
+            try {
+                result = Interrupts.whileGenerating(chat::cancel, () -> chat.send(text, options, printer == null ? e -> { } : printer));
+            } catch (PromptTooLongException e) {
+                throw new IllegalArgumentException(e.getMessage() + "; use a larger --ctx or a shorter prompt", e);
+            }
+            if (printer != null && printer.outputClosed()) return 141; // as a program killed by SIGPIPE
             if (json) {
                 out.println(Json.write(toJson(engine, result)));
                 out.flush();

@@ -41,6 +41,7 @@ final class ShowCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (ctx < 1) throw new IllegalArgumentException("--ctx must be ≥ 1, got " + ctx);
         ModelRef ref = ModelRef.parse(model);
         Path file;
         HubCache.CachedFile cached = null;

@@ -12,7 +12,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,7 +53,7 @@ final class TokenizeCommand implements Callable<Integer> {
         if ((file == null) == (text == null)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "give either TEXT or --file F (exactly one)");
         }
-        String input = file != null ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : text;
+        String input = file != null ? TextInput.read(file) : text;
         Tokenizer tokenizer = load(model).withNfc(!noNfc);
         int[] ids = tokenizer.encode(input, special);
 

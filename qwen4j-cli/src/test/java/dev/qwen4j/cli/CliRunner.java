@@ -1,10 +1,13 @@
 package dev.qwen4j.cli;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** Runs the qwen4j command line in-process with stdout and stderr captured. */
+/** Runs the qwen4j command line in-process with stdout and stderr captured (and stdin given, if wanted). */
 final class CliRunner {
     record Run(int exit, String out, String err) {
     }
@@ -12,15 +15,28 @@ final class CliRunner {
     private CliRunner() {
     }
 
-    static synchronized Run run(String... args) {
+    static Run run(String... args) {
+        return runWithInput(new byte[0], args);
+    }
+
+    static Run runWithInput(byte[] stdin, String... args) {
+        return runWith(stdin, new ByteArrayOutputStream(), args);
+    }
+
+    /** Runs with stdout going to {@code stdout} (Run.out is then empty unless it is a ByteArrayOutputStream). */
+    static synchronized Run runWith(byte[] stdin, OutputStream stdout, String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        InputStream oldIn = System.in;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setIn(new ByteArrayInputStream(stdin));
+            System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             int exit = Main.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+            String out = stdout instanceof ByteArrayOutputStream b ? b.toString(StandardCharsets.UTF_8) : "";
+            return new Run(exit, out, err.toString(StandardCharsets.UTF_8));
         } finally {
+            System.setIn(oldIn);
             System.setOut(oldOut);
             System.setErr(oldErr);
         }

@@ -7,9 +7,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,20 +58,18 @@ class HubCommandsTest {
     }
 
     int run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            return Main.execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-            out = o.toString(StandardCharsets.UTF_8);
-            err = e.toString(StandardCharsets.UTF_8);
-        }
+        CliRunner.Run r = CliRunner.run(args);
+        out = r.out();
+        err = r.err();
+        return r.exit();
+    }
+
+    @Test
+    void aMalformedEndpointIsNamedOnlyWhenTheNetworkIsNeeded() {
+        HubAccess.environment = Map.of("HF_HOME", home.toString(), "HF_ENDPOINT", "not a url");
+        assertEquals(0, run("list"), err);
+        assertEquals(1, run("pull", "qwen3:0.6b"));
+        assertEquals("qwen4j: HF_ENDPOINT 'not a url' is not a URL such as https://huggingface.co\n", err);
     }
 
     @Test

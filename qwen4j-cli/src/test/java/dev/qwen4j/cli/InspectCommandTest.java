@@ -12,10 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,28 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** {@code qwen4j inspect} end to end, in-process through {@link Main#execute}. */
 class InspectCommandTest {
 
-    record Run(int exitCode, String out, String err) {
-        List<String> outLines() {
-            return out.lines().toList();
-        }
-    }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    private static void assertLine(Run r, String regex) {
-        assertTrue(r.outLines().stream().anyMatch(l -> l.matches(regex)), "no line matching " + regex + " in:\n" + r.out);
+    private static void assertLine(CliRunner.Run r, String regex) {
+        assertTrue(r.out().lines().anyMatch(l -> l.matches(regex)), "no line matching " + regex + " in:\n" + r.out());
     }
 
     @ParameterizedTest
@@ -58,9 +35,9 @@ class InspectCommandTest {
             "qwen35-micro-F16.gguf", "qwen35-micro-F32.gguf", "qwen35-micro-Q8_0.gguf"})
     void describesEveryFixtureModel(String fileName) throws IOException {
         Path file = Fixtures.model(fileName);
-        Run r = run("inspect", file.toString());
-        assertEquals(0, r.exitCode, r.err);
-        assertEquals("", r.err);
+        CliRunner.Run r = CliRunner.run("inspect", file.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err());
         String arch = fileName.substring(0, fileName.indexOf('-'));
         boolean hybrid = arch.equals("qwen35");
         try (GgufFile g = GgufFile.open(file)) {
@@ -95,7 +72,7 @@ class InspectCommandTest {
 
     @Test
     void quantizedFixtureTotalsSplitByType() {
-        Run r = run("inspect", Fixtures.model("qwen35-micro-Q8_0.gguf").toString());
+        CliRunner.Run r = CliRunner.run("inspect", Fixtures.model("qwen35-micro-Q8_0.gguf").toString());
         assertLine(r, "  F32 +45 tensors +8816 params +34.4 KiB");
         assertLine(r, "  Q8_0 +63 tensors +1579008 params +1.6 MiB");
         assertLine(r, "  all +108 tensors +1587824 params +1.6 MiB");
@@ -103,16 +80,16 @@ class InspectCommandTest {
 
     @Test
     void describesTheVocabOnlyFileWithoutATensorTable() {
-        Run r = run("inspect", Fixtures.tokenizer("ggml-vocab-qwen3.gguf").toString());
-        assertEquals(0, r.exitCode, r.err);
+        CliRunner.Run r = CliRunner.run("inspect", Fixtures.tokenizer("ggml-vocab-qwen3.gguf").toString());
+        assertEquals(0, r.exit(), r.err());
         assertLine(r, "format: +GGUF v3, 25 metadata keys, 0 tensors, alignment 32, 5.7 MiB");
         assertLine(r, "architecture: +qwen3");
         assertLine(r, "  block_count +28");
         assertLine(r, "  model gpt2, pre qwen2, 151936 tokens, 151387 merges");
         assertLine(r, "  bos 151643 <\\|endoftext\\|>, eos 151645 <\\|im_end\\|>, pad 151643 <\\|endoftext\\|>");
         assertLine(r, "  chat template: present \\([0-9]+ chars\\)");
-        assertFalse(r.out.contains("totals by type"), r.out);
-        assertFalse(r.outLines().stream().anyMatch(l -> l.startsWith("tensor ")), r.out);
+        assertFalse(r.out().contains("totals by type"), r.out());
+        assertFalse(r.out().lines().anyMatch(l -> l.startsWith("tensor ")), r.out());
     }
 
     @Test
@@ -124,8 +101,8 @@ class InspectCommandTest {
         Path file = dir.resolve("kquants.gguf");
         w.write(file);
 
-        Run r = run("inspect", file.toString());
-        assertEquals(0, r.exitCode, r.err);
+        CliRunner.Run r = CliRunner.run("inspect", file.toString());
+        assertEquals(0, r.exit(), r.err());
         assertLine(r, "name: +k-quant test");
         assertLine(r, "  model -, pre -, no tokens, no merges");
         assertLine(r, "  bos -, eos -, pad -");
@@ -153,8 +130,8 @@ class InspectCommandTest {
                 w.write(dir.resolve(String.format("split-%05d-of-00002.gguf", s + 1)));
             }
         }
-        Run r = run("inspect", dir.resolve("split-00001-of-00002.gguf").toString());
-        assertEquals(0, r.exitCode, r.err);
+        CliRunner.Run r = CliRunner.run("inspect", dir.resolve("split-00001-of-00002.gguf").toString());
+        assertEquals(0, r.exit(), r.err());
         assertLine(r, "format: +GGUF v3, 27 metadata keys, 46 tensors in 2 shards, alignment 32, [0-9.]+ KiB");
         assertLine(r, "architecture: +qwen3");
         assertLine(r, "token_embd.weight +Q8_0 +128x2048 +278528");
@@ -164,9 +141,9 @@ class InspectCommandTest {
 
     @Test
     void noTensorsOptionSkipsTheTable() {
-        Run r = run("inspect", "--no-tensors", Fixtures.model("qwen3-micro-F32.gguf").toString());
-        assertEquals(0, r.exitCode);
-        assertFalse(r.out.contains("token_embd.weight"), r.out);
+        CliRunner.Run r = CliRunner.run("inspect", "--no-tensors", Fixtures.model("qwen3-micro-F32.gguf").toString());
+        assertEquals(0, r.exit());
+        assertFalse(r.out().contains("token_embd.weight"), r.out());
         assertLine(r, "  all +46 tensors .*");
     }
 
@@ -177,47 +154,47 @@ class InspectCommandTest {
         w.addF32("bad\nname", new long[]{1}, new float[]{1});
         Path file = dir.resolve("ctl.gguf");
         w.write(file);
-        Run r = run("inspect", file.toString());
-        assertEquals(0, r.exitCode, r.err);
+        CliRunner.Run r = CliRunner.run("inspect", file.toString());
+        assertEquals(0, r.exit(), r.err());
         assertLine(r, "name: +two\\\\x0alines\\\\x1b\\[31m");
         assertLine(r, "  bos -, eos 1 \\\\x0d\\\\x0a, pad -");
         assertLine(r, "bad\\\\x0aname +F32 +1 +4");
-        assertFalse(r.out.contains("\u001b"), r.out);
+        assertFalse(r.out().contains("\u001b"), r.out());
     }
 
     @Test
     void missingFileIsOneLineOnStderrWithExitCodeOne(@TempDir Path dir) {
         Path missing = dir.resolve("missing.gguf");
-        Run r = run("inspect", missing.toString());
-        assertEquals(1, r.exitCode);
-        assertEquals("", r.out);
-        assertEquals("qwen4j: no such file: " + missing + System.lineSeparator(), r.err);
+        CliRunner.Run r = CliRunner.run("inspect", missing.toString());
+        assertEquals(1, r.exit());
+        assertEquals("", r.out());
+        assertEquals("qwen4j: no such file: " + missing + System.lineSeparator(), r.err());
     }
 
     @Test
     void directoryIsOneLineOnStderr(@TempDir Path dir) {
-        Run r = run("inspect", dir.toString());
-        assertEquals(1, r.exitCode);
-        assertEquals("qwen4j: " + dir + ": is a directory, not a GGUF file" + System.lineSeparator(), r.err);
+        CliRunner.Run r = CliRunner.run("inspect", dir.toString());
+        assertEquals(1, r.exit());
+        assertEquals("qwen4j: " + dir + ": is a directory, not a GGUF file" + System.lineSeparator(), r.err());
     }
 
     @Test
     void emptyFileIsOneLineOnStderr(@TempDir Path dir) throws IOException {
         Path empty = Files.createFile(dir.resolve("empty.gguf"));
-        Run r = run("inspect", empty.toString());
-        assertEquals(1, r.exitCode);
-        assertEquals("qwen4j: " + empty + ": empty file (0 bytes), not a GGUF file" + System.lineSeparator(), r.err);
+        CliRunner.Run r = CliRunner.run("inspect", empty.toString());
+        assertEquals(1, r.exit());
+        assertEquals("qwen4j: " + empty + ": empty file (0 bytes), not a GGUF file" + System.lineSeparator(), r.err());
     }
 
     @Test
     void malformedFileNamesTheProblemAndOffsetOnOneLine(@TempDir Path dir) throws IOException {
         byte[] valid = Files.readAllBytes(Fixtures.model("qwen3-micro-Q8_0.gguf"));
         Path cut = Files.write(dir.resolve("cut.gguf"), Arrays.copyOf(valid, valid.length / 2));
-        Run r = run("inspect", cut.toString());
-        assertEquals(1, r.exitCode);
-        assertEquals("", r.out);
-        List<String> lines = r.err.lines().toList();
-        assertEquals(1, lines.size(), r.err);
+        CliRunner.Run r = CliRunner.run("inspect", cut.toString());
+        assertEquals(1, r.exit());
+        assertEquals("", r.out());
+        List<String> lines = r.err().lines().toList();
+        assertEquals(1, lines.size(), r.err());
         assertTrue(lines.get(0).matches("qwen4j: " + java.util.regex.Pattern.quote(cut.toString())
                 + ": tensor '.*': its [0-9]+ bytes at data offset [0-9]+ \\(data section starts at byte [0-9]+\\) run past the end of the 487744-byte file \\(truncated\\?\\) \\(at byte [0-9]+\\)"), lines.get(0));
     }
@@ -226,12 +203,12 @@ class InspectCommandTest {
     void unreadableFileIsOneLineOnStderrUnlessRunningAsRoot(@TempDir Path dir) throws IOException {
         Path locked = Files.copy(Fixtures.model("qwen3-micro-Q8_0.gguf"), dir.resolve("locked.gguf"));
         Files.setPosixFilePermissions(locked, java.nio.file.attribute.PosixFilePermissions.fromString("---------"));
-        Run r = run("inspect", locked.toString());
+        CliRunner.Run r = CliRunner.run("inspect", locked.toString());
         if (Files.isReadable(locked)) {
-            assertEquals(0, r.exitCode, "root reads files whatever their permissions");
+            assertEquals(0, r.exit(), "root reads files whatever their permissions");
         } else {
-            assertNotEquals(0, r.exitCode);
-            assertEquals("qwen4j: permission denied: " + locked + System.lineSeparator(), r.err);
+            assertNotEquals(0, r.exit());
+            assertEquals("qwen4j: permission denied: " + locked + System.lineSeparator(), r.err());
         }
     }
 }

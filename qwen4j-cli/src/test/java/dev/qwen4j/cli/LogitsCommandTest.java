@@ -3,9 +3,6 @@ package dev.qwen4j.cli;
 import dev.qwen4j.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -16,30 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LogitsCommandTest {
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = Main.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     private static final Pattern PAIR = Pattern.compile("\\[(\\d+),\\s*(-?[0-9.Ee-]+)]");
 
     @Test
     void printsTheTopLogitsOfEveryPositionLikeLlamaCpp() throws Exception {
         List<String> ref = Files.readAllLines(Fixtures.refs("qwen3-micro-F32.exact.top.jsonl"));
         String model = Fixtures.model("qwen3-micro-F32.gguf").toString();
-        Run r = run("logits", "--model", model, "--tokens", "2023,872,198,716,186", "--top", "5", "--threads", "1");
+        CliRunner.Run r = CliRunner.run("logits", "--model", model, "--tokens", "2023,872,198,716,186", "--top", "5", "--threads", "1");
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(5, lines.length);
@@ -67,7 +47,7 @@ class LogitsCommandTest {
             arg.append(i > 0 ? "," : "").append(ids[i]);
         }
         String model = Fixtures.model("qwen35-micro-F32.gguf").toString();
-        Run r = run("logits", "--model", model, "--tokens", arg.toString(), "--top", "3", "--threads", "1");
+        CliRunner.Run r = CliRunner.run("logits", "--model", model, "--tokens", arg.toString(), "--top", "3", "--threads", "1");
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(70, lines.length);
@@ -84,7 +64,7 @@ class LogitsCommandTest {
 
     @Test
     void allAddsEveryLogit() {
-        Run r = run("logits", "--model", Fixtures.model("qwen2-micro-F32.gguf").toString(), "--tokens", "1,2", "--top", "3", "--all");
+        CliRunner.Run r = CliRunner.run("logits", "--model", Fixtures.model("qwen2-micro-F32.gguf").toString(), "--tokens", "1,2", "--top", "3", "--all");
         assertEquals(0, r.exit(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(2, lines.length);
@@ -95,16 +75,16 @@ class LogitsCommandTest {
     @Test
     void badInputGivesOneLineErrors() {
         String model = Fixtures.model("qwen3-micro-F32.gguf").toString();
-        Run outOfVocab = run("logits", "--model", model, "--tokens", "1,5000");
+        CliRunner.Run outOfVocab = CliRunner.run("logits", "--model", model, "--tokens", "1,5000");
         assertEquals(1, outOfVocab.exit());
         assertTrue(outOfVocab.err().startsWith("qwen4j: token id 5000 is outside the vocabulary"), outOfVocab.err());
         assertEquals(1, outOfVocab.err().strip().lines().count());
 
-        Run notNumeric = run("logits", "--model", model, "--tokens", "1,abc");
+        CliRunner.Run notNumeric = CliRunner.run("logits", "--model", model, "--tokens", "1,abc");
         assertEquals(1, notNumeric.exit());
         assertEquals("qwen4j: --tokens: 'abc' is not a token id (expected comma-separated integers)", notNumeric.err().strip());
 
-        Run missing = run("logits", "--model", "/no/such/model.gguf", "--tokens", "1");
+        CliRunner.Run missing = CliRunner.run("logits", "--model", "/no/such/model.gguf", "--tokens", "1");
         assertEquals(1, missing.exit());
         assertEquals("qwen4j: no such file: /no/such/model.gguf", missing.err().strip());
         assertTrue(missing.out().isEmpty());

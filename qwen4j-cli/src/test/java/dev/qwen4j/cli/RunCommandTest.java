@@ -102,6 +102,7 @@ class RunCommandTest {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().startsWith("qwen4j: the prompt is "), r.err());
         assertTrue(r.err().contains("context holds 64"), r.err());
+        assertTrue(r.err().strip().endsWith("; use a larger --ctx or a shorter prompt"), "advice that fits run: " + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line, no stack trace: " + r.err());
     }
 

@@ -5,8 +5,6 @@ import dev.qwen4j.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,29 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TokenizeCommandTest {
     private static final String MODEL = Fixtures.model("qwen3-micro-F32.gguf").toString();
 
-    record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.execute(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void printsIdsAndPiecesAsJson() {
-        Run r = run("tokenize", "--model", MODEL, "--json", "Hello world! 你好");
-        assertEquals(0, r.exitCode(), r.err());
+        CliRunner.Run r = CliRunner.run("tokenize", "--model", MODEL, "--json", "Hello world! 你好");
+        assertEquals(0, r.exit(), r.err());
         Map<String, Object> json = Json.parseObject(r.out().trim());
         assertEquals(List.of(39L, 301L, 385L, 1879L, 0L, 220L, 160L, 121L, 254L, 161L, 98L, 121L), json.get("ids"));
         assertEquals(List.of("H", "el", "lo", " world", "!", " "), ((List<?>) json.get("pieces")).subList(0, 6));
@@ -49,8 +28,8 @@ class TokenizeCommandTest {
 
     @Test
     void specialFlagParsesControlTokens() {
-        Run plain = run("tokenize", "-m", MODEL, "--json", "<|im_start|>user\nHello<|im_end|>");
-        Run special = run("tokenize", "-m", MODEL, "--json", "--special", "<|im_start|>user\nHello<|im_end|>");
+        CliRunner.Run plain = CliRunner.run("tokenize", "-m", MODEL, "--json", "<|im_start|>user\nHello<|im_end|>");
+        CliRunner.Run special = CliRunner.run("tokenize", "-m", MODEL, "--json", "--special", "<|im_start|>user\nHello<|im_end|>");
         assertEquals(List.of(2023L, 872L, 198L, 39L, 301L, 385L, 2024L), Json.parseObject(special.out().trim()).get("ids"));
         assertTrue(!((List<?>) Json.parseObject(plain.out().trim()).get("ids")).contains(2023L));
     }
@@ -59,15 +38,15 @@ class TokenizeCommandTest {
     void fileIsReadAsExactBytesIncludingTheTrailingNewline(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("in.txt");
         Files.write(f, "Hello\n".getBytes(StandardCharsets.UTF_8));
-        Run r = run("tokenize", "--model", MODEL, "--file", f.toString(), "--json");
+        CliRunner.Run r = CliRunner.run("tokenize", "--model", MODEL, "--file", f.toString(), "--json");
         assertEquals(List.of(39L, 301L, 385L, 198L), Json.parseObject(r.out().trim()).get("ids"));
     }
 
     @Test
     void noNfcKeepsDecomposedAccents() {
-        Run nfc = run("tokenize", "-m", MODEL, "--json", "e\u0301");
-        Run raw = run("tokenize", "-m", MODEL, "--json", "--no-nfc", "e\u0301");
-        assertEquals(Json.parseObject(run("tokenize", "-m", MODEL, "--json", "\u00e9").out().trim()).get("ids"),
+        CliRunner.Run nfc = CliRunner.run("tokenize", "-m", MODEL, "--json", "e\u0301");
+        CliRunner.Run raw = CliRunner.run("tokenize", "-m", MODEL, "--json", "--no-nfc", "e\u0301");
+        assertEquals(Json.parseObject(CliRunner.run("tokenize", "-m", MODEL, "--json", "\u00e9").out().trim()).get("ids"),
                 Json.parseObject(nfc.out().trim()).get("ids"));
         Map<String, Object> rawJson = Json.parseObject(raw.out().trim());
         assertEquals("e", ((List<?>) rawJson.get("pieces")).getFirst()); // the accent stays a separate character
@@ -76,8 +55,8 @@ class TokenizeCommandTest {
 
     @Test
     void plainOutputListsOneTokenPerLine() {
-        Run r = run("tokenize", "--model", MODEL, "Hi\n");
-        assertEquals(0, r.exitCode());
+        CliRunner.Run r = CliRunner.run("tokenize", "--model", MODEL, "Hi\n");
+        assertEquals(0, r.exit());
         List<String> lines = r.out().lines().toList();
         assertEquals("3 tokens", lines.getLast());
         assertTrue(lines.get(0).trim().startsWith("39 "), lines.get(0));
@@ -86,15 +65,15 @@ class TokenizeCommandTest {
 
     @Test
     void missingModelIsOneLineError() {
-        Run r = run("tokenize", "--model", "/no/such/model.gguf", "x");
-        assertEquals(1, r.exitCode());
+        CliRunner.Run r = CliRunner.run("tokenize", "--model", "/no/such/model.gguf", "x");
+        assertEquals(1, r.exit());
         assertEquals("qwen4j: no such file: /no/such/model.gguf", r.err().trim());
     }
 
     @Test
     void textAndFileTogetherIsAUsageError() {
-        Run r = run("tokenize", "--model", MODEL, "--file", "a.txt", "x");
-        assertEquals(2, r.exitCode());
+        CliRunner.Run r = CliRunner.run("tokenize", "--model", MODEL, "--file", "a.txt", "x");
+        assertEquals(2, r.exit());
         assertTrue(r.err().contains("exactly one"), r.err());
     }
 }

@@ -69,7 +69,9 @@ public record ChatMessage(Role role, String content, String reasoning, List<Tool
             default -> throw new IllegalArgumentException("message content must be a string or a list of parts");
         };
         List<ToolCall> calls = new ArrayList<>();
-        if (json.get("tool_calls") instanceof List<?> list) {
+        Object toolCalls = json.get("tool_calls");
+        if (toolCalls != null && !(toolCalls instanceof List)) throw new IllegalArgumentException("tool_calls must be a list");
+        if (toolCalls instanceof List<?> list) {
             for (Object o : list) {
                 if (!(o instanceof Map<?, ?> call)) throw new IllegalArgumentException("tool call must be an object");
                 Map<String, Object> f = call.get("function") instanceof Map<?, ?> fm ? (Map<String, Object>) fm : (Map<String, Object>) call;
@@ -77,7 +79,7 @@ public record ChatMessage(Role role, String content, String reasoning, List<Tool
                 Map<String, Object> args = switch (f.get("arguments")) {
                     case null -> Map.of();
                     case Map<?, ?> m -> (Map<String, Object>) m;
-                    case String s -> s.isBlank() ? Map.of() : dev.qwen4j.json.Json.parseObject(s);
+                    case String s -> s.isBlank() ? Map.of() : parseArguments(fname, s);
                     default -> throw new IllegalArgumentException("tool call arguments must be an object or a JSON string");
                 };
                 calls.add(new ToolCall(call.get("id") instanceof String id ? id : null, fname, args));
@@ -87,5 +89,13 @@ public record ChatMessage(Role role, String content, String reasoning, List<Tool
                 json.get("reasoning_content") instanceof String r ? r : null, calls,
                 json.get("tool_call_id") instanceof String id ? id : null,
                 json.get("name") instanceof String n ? n : null);
+    }
+
+    private static Map<String, Object> parseArguments(String function, String json) {
+        try {
+            return dev.qwen4j.json.Json.parseObject(json);
+        } catch (dev.qwen4j.json.JsonException e) {
+            throw new IllegalArgumentException("tool call " + function + ": arguments are not a JSON object (" + e.getMessage() + ")", e);
+        }
     }
 }

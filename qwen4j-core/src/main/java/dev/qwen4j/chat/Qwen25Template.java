@@ -4,6 +4,7 @@ import java.util.List;
 
 import static dev.qwen4j.chat.TemplateText.IM_END;
 import static dev.qwen4j.chat.TemplateText.IM_START;
+import static dev.qwen4j.chat.TemplateText.turn;
 
 /**
  * The Qwen2.5-Instruct template (QWEN_SPEC.md §6.3 "Qwen2.5 note"): a default system prompt when there is none,
@@ -27,7 +28,6 @@ final class Qwen25Template implements ChatTemplate {
 
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
-            boolean last = i == messages.size() - 1;
             switch (m.role()) {
                 case USER -> turn(out, "user", m.content());
                 case SYSTEM -> {
@@ -41,24 +41,16 @@ final class Qwen25Template implements ChatTemplate {
                     out.append(IM_START).append("assistant");
                     if (!m.content().isEmpty()) out.append('\n').append(m.content());
                     for (ToolCall call : m.toolCalls()) {
-                        out.append("\n<tool_call>\n{\"name\": \"").append(call.name()).append("\", \"arguments\": ")
-                                .append(TemplateText.toJson(call.arguments())).append("}\n</tool_call>");
+                        out.append('\n');
+                        TemplateText.jsonToolCall(out, call);
                     }
                     out.append(IM_END).append('\n');
                 }
-                case TOOL -> {
-                    if (i == 0 || messages.get(i - 1).role() != Role.TOOL) out.append(IM_START).append("user");
-                    out.append("\n<tool_response>\n").append(m.content()).append("\n</tool_response>");
-                    if (last || messages.get(i + 1).role() != Role.TOOL) out.append(IM_END).append('\n');
-                }
+                case TOOL -> TemplateText.toolResponse(out, messages, i, m.content(), true);
             }
         }
         if (options.addGenerationPrompt()) out.append(IM_START).append("assistant\n");
         return out.toString();
-    }
-
-    private static void turn(StringBuilder out, String role, String content) {
-        out.append(IM_START).append(role).append('\n').append(content).append(IM_END).append('\n');
     }
 
     @Override

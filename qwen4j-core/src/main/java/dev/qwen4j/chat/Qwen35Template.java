@@ -64,17 +64,11 @@ final class Qwen35Template implements ChatTemplate {
                 case SYSTEM -> {
                     if (i > 0) throw new IllegalArgumentException("System message must be at the beginning.");
                 }
-                case USER -> out.append(IM_START).append("user\n").append(content).append(IM_END).append('\n');
+                case USER -> TemplateText.turn(out, "user", content);
                 case ASSISTANT -> {
-                    String reasoning = "";
-                    if (m.reasoning() != null) {
-                        reasoning = m.reasoning();
-                    } else if (content.contains("</think>")) {
-                        String[] split = TemplateText.splitThinkBlock(content);
-                        reasoning = split[0];
-                        content = split[1];
-                    }
-                    reasoning = strip(reasoning);
+                    String[] split = TemplateText.reasoningAndContent(m.reasoning(), content);
+                    String reasoning = strip(split[0]);
+                    content = split[1];
                     out.append(IM_START).append("assistant\n");
                     if (i > lastQuery) out.append("<think>\n").append(reasoning).append("\n</think>\n\n");
                     out.append(content);
@@ -92,13 +86,8 @@ final class Qwen35Template implements ChatTemplate {
                     }
                     out.append(IM_END).append('\n');
                 }
-                case TOOL -> {
-                    // The official template opens the user turn only after a non-tool message ("loop.previtem").
-                    if (i > 0 && messages.get(i - 1).role() != Role.TOOL) out.append(IM_START).append("user");
-                    out.append("\n<tool_response>\n").append(content).append("\n</tool_response>");
-                    boolean last = i == messages.size() - 1;
-                    if (last || messages.get(i + 1).role() != Role.TOOL) out.append(IM_END).append('\n');
-                }
+                // The official template opens the user turn only after a non-tool message ("loop.previtem").
+                case TOOL -> TemplateText.toolResponse(out, messages, i, content, false);
             }
         }
         if (options.addGenerationPrompt()) {

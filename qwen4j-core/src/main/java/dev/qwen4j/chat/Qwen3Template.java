@@ -5,6 +5,7 @@ import java.util.List;
 import static dev.qwen4j.chat.TemplateText.IM_END;
 import static dev.qwen4j.chat.TemplateText.IM_START;
 import static dev.qwen4j.chat.TemplateText.stripChar;
+import static dev.qwen4j.chat.TemplateText.turn;
 
 /** The official Qwen3 template (QWEN_SPEC.md §6.2): JSON tool calls, reasoning kept only after the last user query. */
 final class Qwen3Template implements ChatTemplate {
@@ -46,15 +47,9 @@ final class Qwen3Template implements ChatTemplate {
                     if (i > 0) turn(out, "system", m.content());
                 }
                 case ASSISTANT -> {
-                    String content = m.content();
-                    String reasoning = "";
-                    if (m.reasoning() != null) {
-                        reasoning = m.reasoning();
-                    } else if (content.contains("</think>")) {
-                        String[] split = TemplateText.splitThinkBlock(content);
-                        reasoning = split[0];
-                        content = split[1];
-                    }
+                    String[] split = TemplateText.reasoningAndContent(m.reasoning(), m.content());
+                    String reasoning = split[0];
+                    String content = split[1];
                     out.append(IM_START).append("assistant\n");
                     if (i > lastQuery && (last || !reasoning.isEmpty())) {
                         out.append("<think>\n").append(stripChar(reasoning, '\n', true, true)).append("\n</think>\n\n")
@@ -65,16 +60,11 @@ final class Qwen3Template implements ChatTemplate {
                     for (int c = 0; c < m.toolCalls().size(); c++) {
                         ToolCall call = m.toolCalls().get(c);
                         if (c > 0 || !content.isEmpty()) out.append('\n');
-                        out.append("<tool_call>\n{\"name\": \"").append(call.name()).append("\", \"arguments\": ")
-                                .append(TemplateText.toJson(call.arguments())).append("}\n</tool_call>");
+                        TemplateText.jsonToolCall(out, call);
                     }
                     out.append(IM_END).append('\n');
                 }
-                case TOOL -> {
-                    if (i == 0 || messages.get(i - 1).role() != Role.TOOL) out.append(IM_START).append("user");
-                    out.append("\n<tool_response>\n").append(m.content()).append("\n</tool_response>");
-                    if (last || messages.get(i + 1).role() != Role.TOOL) out.append(IM_END).append('\n');
-                }
+                case TOOL -> TemplateText.toolResponse(out, messages, i, m.content(), true);
             }
         }
         if (options.addGenerationPrompt()) {
@@ -82,10 +72,6 @@ final class Qwen3Template implements ChatTemplate {
             if (Boolean.FALSE.equals(options.enableThinking())) out.append("<think>\n\n</think>\n\n");
         }
         return out.toString();
-    }
-
-    private static void turn(StringBuilder out, String role, String content) {
-        out.append(IM_START).append(role).append('\n').append(content).append(IM_END).append('\n');
     }
 
     @Override

@@ -79,6 +79,38 @@ final class TemplateText {
         return new String[] {reasoning, stripChar(afterLast(content, "</think>"), '\n', true, false)};
     }
 
+    /**
+     * {reasoning, content} of an assistant message: its reasoning field when it has one, else the think block split
+     * out of its content ({@link #splitThinkBlock}), else no reasoning.
+     */
+    static String[] reasoningAndContent(String reasoning, String content) {
+        if (reasoning != null) return new String[] {reasoning, content};
+        return content.contains("</think>") ? splitThinkBlock(content) : new String[] {"", content};
+    }
+
+    /** One whole turn: {@code <|im_start|>role\ncontent<|im_end|>\n}. */
+    static void turn(StringBuilder out, String role, String content) {
+        out.append(IM_START).append(role).append('\n').append(content).append(IM_END).append('\n');
+    }
+
+    /** A tool call in the JSON format of Qwen2.5 and Qwen3. */
+    static void jsonToolCall(StringBuilder out, ToolCall call) {
+        out.append("<tool_call>\n{\"name\": \"").append(call.name()).append("\", \"arguments\": ")
+                .append(toJson(call.arguments())).append("}\n</tool_call>");
+    }
+
+    /**
+     * Tool message {@code i}: consecutive tool results share one user turn, opened by the first of them and closed
+     * by the last. {@code openAtStart}: whether a tool message that begins the conversation opens that turn (Qwen3.5's
+     * template looks only at the previous item, so it does not).
+     */
+    static void toolResponse(StringBuilder out, List<ChatMessage> messages, int i, String content, boolean openAtStart) {
+        boolean first = i == 0 ? openAtStart : messages.get(i - 1).role() != Role.TOOL;
+        if (first) out.append(IM_START).append("user");
+        out.append("\n<tool_response>\n").append(content).append("\n</tool_response>");
+        if (i == messages.size() - 1 || messages.get(i + 1).role() != Role.TOOL) out.append(IM_END).append('\n');
+    }
+
     static boolean isToolResponseWrapper(String content) {
         return content.startsWith("<tool_response>") && content.endsWith("</tool_response>");
     }

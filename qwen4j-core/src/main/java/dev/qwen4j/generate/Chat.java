@@ -202,18 +202,32 @@ public final class Chat {
     @SuppressWarnings("unchecked")
     public void load(Path file) throws IOException {
         String attachment = session.load(file);
-        Map<String, Object> doc;
+        // Everything is read before anything is replaced: a bad file leaves this conversation as it was (only its
+        // processed state is dropped, and rebuilt by the next answer).
+        List<ChatMessage> loaded = new ArrayList<>();
+        Boolean savedThinking;
         try {
-            doc = Json.parseObject(attachment);
+            Map<String, Object> doc = Json.parseObject(attachment);
+            if (doc.get("model") instanceof String saved && !saved.equals(engine.name())) {
+                // Same architecture and vocabulary, other weights: the saved state would silently steer this model.
+                throw new IOException(file + " was saved with model " + saved + ", not " + engine.name());
+            }
+            if (!(doc.getOrDefault("messages", List.of()) instanceof List<?> list)) throw new IllegalArgumentException("'messages' is not a list");
+            for (Object o : list) {
+                if (!(o instanceof Map<?, ?> m)) throw new IllegalArgumentException("a message is not an object");
+                loaded.add(ChatMessage.fromOpenAi((Map<String, Object>) m));
+            }
+            savedThinking = doc.get("thinking") instanceof Boolean b ? b : null;
+        } catch (IOException e) {
+            session.clear();
+            throw e;
         } catch (RuntimeException e) {
             session.clear();
-            throw new IOException(file + " holds no saved chat (" + e.getMessage() + ")");
+            throw new IOException(file + " holds no saved chat (" + e.getMessage() + ")", e);
         }
         messages.clear();
-        for (Object o : (List<Object>) doc.getOrDefault("messages", List.of())) {
-            messages.add(ChatMessage.fromOpenAi((Map<String, Object>) o));
-        }
-        thinking = (Boolean) doc.get("thinking");
+        messages.addAll(loaded);
+        thinking = savedThinking;
         last = null;
     }
 

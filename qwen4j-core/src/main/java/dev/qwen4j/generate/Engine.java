@@ -1,6 +1,7 @@
 package dev.qwen4j.generate;
 
 import dev.qwen4j.chat.ChatTemplate;
+import dev.qwen4j.convert.HfCheckpoint;
 import dev.qwen4j.gguf.GgufFile;
 import dev.qwen4j.model.DeltaNetConfig;
 import dev.qwen4j.model.LanguageModel;
@@ -65,6 +66,9 @@ public final class Engine implements AutoCloseable {
             String arch = file.getString("general.architecture", null);
             name = file.getString("general.name", path.getFileName().toString());
             tokenizer = Tokenizer.fromGguf(file);
+            if (file.tensors().isEmpty()) {
+                throw new IOException(path + " holds a vocabulary but no weights (a vocab-only GGUF): it can tokenize, not answer");
+            }
             template = ChatTemplate.detect(arch, file.getString("tokenizer.chat_template", null));
             for (Tensor t : file.tensors()) if (!t.name().contains(".nextn.")) parameters += t.elementCount();
             kvBytes = kvBytesPerPosition(file, options);
@@ -74,6 +78,9 @@ public final class Engine implements AutoCloseable {
     }
 
     private static Engine loadCheckpoint(Path dir, LoadOptions options) throws IOException {
+        if (!HfCheckpoint.isCheckpoint(dir)) {
+            throw new IOException(dir + ": is a directory, not a GGUF file or a Hugging Face checkpoint (config.json, *.safetensors)");
+        }
         Tokenizer tokenizer = Tokenizer.fromHuggingFace(dir);
         // Checkpoints are BF16/F16: two bytes per parameter is close enough to tell a 2B from a 4B model.
         long bytes = 0;

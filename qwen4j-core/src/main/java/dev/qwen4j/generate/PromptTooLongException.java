@@ -7,8 +7,7 @@ public final class PromptTooLongException extends RuntimeException {
 
     public PromptTooLongException(int promptTokens, int contextSize) {
         super("the prompt is " + promptTokens + " tokens but the context holds " + contextSize
-                + " (with room for at least one new token); use a larger context (--ctx), a shorter prompt,"
-                + " or opt in to dropping the oldest messages");
+                + " (with room for at least one new token)");
         this.promptTokens = promptTokens;
         this.contextSize = contextSize;
     }

@@ -138,7 +138,7 @@ public final class Sampler {
         });
     }
 
-    /** Greedy choice: the largest logit, ties to the lowest id. */
+    /** Greedy choice: the largest logit, ties to the lowest id. All NaN means the model is broken: that throws. */
     static int argmax(float[] logits, int n) {
         int best = -1;
         float bestValue = 0;
@@ -149,6 +149,9 @@ public final class Sampler {
                 best = i;
                 bestValue = v;
             }
+        }
+        if (best < 0 && n > 0) {
+            throw new IllegalStateException("the model produced NaN logits: its weights or hyperparameters are broken");
         }
         return Math.max(best, 0);
     }

@@ -21,8 +21,12 @@ public record SamplingParams(float temperature, int topK, float topP, float minP
         if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be ≥ 0, got " + temperature);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
         if (!(minP >= 0 && minP <= 1)) throw new IllegalArgumentException("min_p must be in [0, 1], got " + minP);
-        if (!(repetitionPenalty > 0)) throw new IllegalArgumentException("repetition penalty must be > 0, got " + repetitionPenalty);
-        if (Float.isNaN(presencePenalty) || Float.isNaN(frequencyPenalty)) throw new IllegalArgumentException("penalties must be numbers");
+        if (!(repetitionPenalty > 0) || Float.isInfinite(repetitionPenalty)) {
+            throw new IllegalArgumentException("repetition penalty must be a finite number > 0, got " + repetitionPenalty);
+        }
+        if (!Float.isFinite(presencePenalty) || !Float.isFinite(frequencyPenalty)) {
+            throw new IllegalArgumentException("presence and frequency penalties must be finite numbers, got " + presencePenalty + " and " + frequencyPenalty);
+        }
     }
 
     /** Argmax decoding with no penalties: the same text on every run. */

@@ -293,39 +293,46 @@ public final class Session implements AutoCloseable {
     public void save(Path file, String attachment) throws IOException {
         withLock(() -> {
             Path tmp = file.toAbsolutePath().resolveSibling(file.getFileName() + ".tmp");
-            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16))) {
-                out.writeInt(FILE_MAGIC);
-                out.writeInt(FILE_VERSION);
-                out.writeUTF(model.architecture());
-                out.writeInt(model.vocabSize());
-                byte[] note = (attachment == null ? "" : attachment).getBytes(StandardCharsets.UTF_8);
-                out.writeInt(note.length);
-                out.write(note);
-                int[] tokens = cache.tokens();
-                ModelState state = cache.state();
-                ModelState.Checkpoint resume = cache.keepsCheckpoints() ? cache.latestTurnStart() : null;
-                int saved = resume == null ? tokens.length : resume.position();
-                out.writeInt(saved);
-                for (int i = 0; i < saved; i++) out.writeInt(tokens[i]);
-                if (saved == tokens.length) {
-                    state.writeTo(out);
-                } else {
-                    // Rewinding to an earlier checkpoint and then to a later one replaces no tokens: both stay valid.
-                    ModelState.Checkpoint now = state.checkpoint();
-                    state.restore(resume);
-                    try {
-                        state.writeTo(out);
-                    } finally {
-                        state.restore(now);
-                    }
-                }
+            if (!Files.isDirectory(tmp.getParent())) throw new IOException("no such folder: " + tmp.getParent());
+            try {
+                write(tmp, attachment);
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
+                Files.deleteIfExists(tmp); // a failed save (full disk, FILE a directory…) leaves no half-written file
                 throw e;
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return null;
         });
+    }
+
+    private void write(Path tmp, String attachment) throws IOException {
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16))) {
+            out.writeInt(FILE_MAGIC);
+            out.writeInt(FILE_VERSION);
+            out.writeUTF(model.architecture());
+            out.writeInt(model.vocabSize());
+            byte[] note = (attachment == null ? "" : attachment).getBytes(StandardCharsets.UTF_8);
+            out.writeInt(note.length);
+            out.write(note);
+            int[] tokens = cache.tokens();
+            ModelState state = cache.state();
+            ModelState.Checkpoint resume = cache.keepsCheckpoints() ? cache.latestTurnStart() : null;
+            int saved = resume == null ? tokens.length : resume.position();
+            out.writeInt(saved);
+            for (int i = 0; i < saved; i++) out.writeInt(tokens[i]);
+            if (saved == tokens.length) {
+                state.writeTo(out);
+            } else {
+                // Rewinding to an earlier checkpoint and then to a later one replaces no tokens: both stay valid.
+                ModelState.Checkpoint now = state.checkpoint();
+                state.restore(resume);
+                try {
+                    state.writeTo(out);
+                } finally {
+                    state.restore(now);
+                }
+            }
+        }
     }
 
     /** Reads what {@link #save} wrote, replacing this session's state; returns the attachment. */
@@ -341,7 +348,10 @@ public final class Session implements AutoCloseable {
                     throw new IOException(file + " was saved from a " + arch + " model with " + vocabSize
                             + " tokens; this model is " + model.architecture() + " with " + model.vocabSize());
                 }
-                byte[] note = in.readNBytes(in.readInt());
+                int noteLength = in.readInt();
+                if (noteLength < 0) throw new IOException(file + " is not a qwen4j session file (bad header)");
+                byte[] note = in.readNBytes(noteLength);
+                if (note.length < noteLength) throw new java.io.EOFException();
                 int n = in.readInt();
                 if (n < 0 || n > contextSize()) {
                     throw new IOException(file + " holds " + n + " tokens, more than this session's context of " + contextSize());

@@ -162,7 +162,15 @@ public final class GgufWriter {
     /** Writes the file atomically (a temporary file moved into place), so a failed write never leaves a half file. */
     public void write(Path path) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".part");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, path.getFileName().toString(), ".part");
+        } catch (IOException e) { // the message would name the temporary file, which the user never asked for
+            throw new IOException("cannot write " + path + ": cannot create a file in " + dir, e);
+        }
+        // Ctrl-C or a kill ends the JVM without running the finally below; the hook then removes the partial file.
+        Thread cleanup = new Thread(() -> deleteQuietly(tmp), "qwen4j-gguf-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 writeTo(out);
@@ -174,6 +182,19 @@ public final class GgufWriter {
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // nothing more to do while the JVM exits
         }
     }
 

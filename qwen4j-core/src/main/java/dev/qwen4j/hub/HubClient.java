@@ -68,12 +68,25 @@ final class HubClient {
                 .build();
     }
 
-    URI resolveUrl(String repo, String revision, String file) {
-        return URI.create(config.endpoint() + "/" + repo + "/resolve/" + encode(revision) + "/" + encodePath(file));
+    URI resolveUrl(String repo, String revision, String file) throws HubException {
+        return uri("/" + repo + "/resolve/" + encode(revision) + "/" + encodePath(file));
+    }
+
+    /** The endpoint followed by {@code path}; a clear error if HF_ENDPOINT is no http(s) URL. */
+    private URI uri(String path) throws HubException {
+        try {
+            URI base = new URI(config.endpoint());
+            if (base.getScheme() != null && base.getScheme().matches("(?i)https?") && base.getHost() != null) {
+                return new URI(config.endpoint() + path);
+            }
+        } catch (java.net.URISyntaxException e) {
+            // reported below
+        }
+        throw new HubException("HF_ENDPOINT '" + config.endpoint() + "' is not a URL such as " + HubConfig.DEFAULT_ENDPOINT);
     }
 
     RepoListing listFiles(String repo, String revision) throws IOException {
-        URI uri = URI.create(config.endpoint() + "/api/models/" + repo + "/revision/" + encode(revision));
+        URI uri = uri("/api/models/" + repo + "/revision/" + encode(revision));
         HttpResponse<String> response = send(request(uri).GET().build(), HttpResponse.BodyHandlers.ofString());
         for (int hop = 0; response.statusCode() / 100 == 3 && hop < MAX_REDIRECTS; hop++) {
             // a renamed repository redirects to its new name on the same host

@@ -9,10 +9,6 @@ final class Activation {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
-    static float silu(float x) {
-        return x * sigmoid(x);
-    }
-
     /** ln(1 + e^x), and x itself above 20 as ggml does. */
     static float softplus(float x) {
         return x > 20 ? x : (float) Math.log1p(Math.exp(x));

@@ -12,8 +12,8 @@ final class Activations {
     /** Attention projections (q may include the Qwen3.5 gate), the attended values, RoPE tables. */
     final float[] q, k, v, attn, cos, sin;
     final float[] ffnGate, ffnUp;
-    /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, each head's δ and output. */
-    final float[] mix, z, beta, alpha, headDelta, headOut;
+    /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, each head's output. */
+    final float[] mix, z, beta, alpha, headOut;
     /** chunk × vocab, allocated on the first request for every token's logits. */
     float[] allLogits = new float[0];
 
@@ -38,7 +38,6 @@ final class Activations {
         z = new float[chunk * s.valueDim()];
         beta = new float[chunk * s.valueHeads()];
         alpha = new float[chunk * s.valueHeads()];
-        headDelta = new float[s.valueHeads() * s.valueHeadDim()];
         headOut = new float[s.valueHeads() * s.valueHeadDim()];
     }
 
@@ -49,7 +48,7 @@ final class Activations {
 
     long byteSize() {
         long n = 0;
-        for (float[] a : new float[][]{h, x, y, q, k, v, attn, cos, sin, ffnGate, ffnUp, mix, z, beta, alpha, headDelta, headOut, allLogits}) {
+        for (float[] a : new float[][]{h, x, y, q, k, v, attn, cos, sin, ffnGate, ffnUp, mix, z, beta, alpha, headOut, allLogits}) {
             n += a.length;
         }
         return 4 * n;

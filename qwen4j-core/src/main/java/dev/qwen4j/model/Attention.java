@@ -1,5 +1,6 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
 import dev.qwen4j.tensor.Kernels;
 
 import java.util.Arrays;
@@ -10,6 +11,9 @@ import java.util.Arrays;
  * pairs of a batch run in parallel on the kernel threads.
  */
 final class Attention {
+    private static final FloatOps OPS = FloatOps.preferred();
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
+
     private Attention() {
     }
 
@@ -31,7 +35,7 @@ final class Attention {
             cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
         }
         kernels.parallelFor(tokens * heads, 1, (from, to) -> {
-            float[] scores = new float[start + tokens];
+            float[] scores = scores(start + tokens);
             for (int i = from; i < to; i++) {
                 int t = i / heads, h = i % heads;
                 attendHead(c, cache, start + t, h, a.q, t * qRowStride + h * qHeadStride, scores, a.attn, t * attnDim + h * c.headDim());
@@ -48,20 +52,19 @@ final class Attention {
         int headDim = c.headDim();
         int kvOff = (h / c.groupSize()) * headDim;            // consecutive query heads share a KV head
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float max = Float.NEGATIVE_INFINITY;
-        for (int tau = 0; tau <= position; tau++) {
-            float s = cache.dotKey(tau, kvOff, q, qOff, headDim) * scale;
-            scores[tau] = s;
-            if (s > max) max = s;
-        }
-        float sum = 0;
-        for (int tau = 0; tau <= position; tau++) {
-            float e = (float) Math.exp(scores[tau] - max);
-            scores[tau] = e;
-            sum += e;
-        }
+        for (int tau = 0; tau <= position; tau++) scores[tau] = cache.dotKey(tau, kvOff, q, qOff, headDim) * scale;
+        OPS.softmax(scores, 0, position + 1);
         Arrays.fill(out, outOff, outOff + headDim, 0f);
-        float inv = 1f / sum;
-        for (int tau = 0; tau <= position; tau++) cache.addValue(tau, kvOff, scores[tau] * inv, out, outOff, headDim);
+        for (int tau = 0; tau <= position; tau++) cache.addValue(tau, kvOff, scores[tau], out, outOff, headDim);
+    }
+
+    /** This thread's score buffer, grown to {@code n}: the kernel threads are fixed, so it is allocated once. */
+    private static float[] scores(int n) {
+        float[] s = SCORES.get();
+        if (s.length < n) {
+            s = new float[Math.max(n, 2 * s.length)];
+            SCORES.set(s);
+        }
+        return s;
     }
 }

@@ -93,7 +93,9 @@ final class Decoder implements LanguageModel {
         for (int done = 0; done < count; ) {
             int n = Math.min(a.chunk, count - done);
             forwardChunk(state, tokens, offset + done, n);
-            if (allLogits) {
+            if (allLogits && n == count) {
+                outputHead(a, 0, n, logits);                  // one chunk (e.g. verifying drafts): no staging buffer
+            } else if (allLogits) {
                 float[] chunkLogits = a.allLogits(vocab);
                 outputHead(a, 0, n, chunkLogits);
                 System.arraycopy(chunkLogits, 0, logits, done * vocab, n * vocab);

@@ -132,7 +132,7 @@ final class DecoderState implements ModelState {
         }
         for (GatedDeltaNet.State d : deltaNets) {
             out.writeInt(d.conv.length);
-            writeFloats(out, d.conv, d.conv.length);
+            writeFloats(out, d.convPerChannel(), d.conv.length);
             out.writeInt(d.recurrent.length);
             writeFloats(out, d.recurrent, d.recurrent.length);
         }
@@ -161,7 +161,9 @@ final class DecoderState implements ModelState {
         }
         for (GatedDeltaNet.State d : deltaNets) {
             expect(in.readInt() == d.conv.length, "saved conv state size does not match the model");
-            readFloats(in, d.conv, d.conv.length);
+            float[] conv = new float[d.conv.length];
+            readFloats(in, conv, conv.length);
+            d.setConvPerChannel(conv);
             expect(in.readInt() == d.recurrent.length, "saved recurrent state size does not match the model");
             readFloats(in, d.recurrent, d.recurrent.length);
         }

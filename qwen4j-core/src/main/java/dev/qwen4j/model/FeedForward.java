@@ -1,10 +1,12 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
 import dev.qwen4j.tensor.Kernels;
 import dev.qwen4j.tensor.Tensor;
 
 /** SwiGLU feed-forward (QWEN_SPEC.md §2.2): {@code W_down · (silu(W_gate·x) ⊙ W_up·x)}, no biases. */
 record FeedForward(Tensor gate, Tensor up, Tensor down) {
+    private static final FloatOps OPS = FloatOps.preferred();
 
     static FeedForward read(WeightReader w, String prefix, int hidden, int ffn) {
         return new FeedForward(w.matrix(prefix + "ffn_gate.weight", hidden, ffn), w.matrix(prefix + "ffn_up.weight", hidden, ffn),
@@ -13,10 +15,8 @@ record FeedForward(Tensor gate, Tensor up, Tensor down) {
 
     /** Reads a.x, writes a.y. */
     void apply(Kernels kernels, Activations a, int tokens) {
-        Linear.project(kernels, gate, a.x, tokens, a.ffnGate);
-        Linear.project(kernels, up, a.x, tokens, a.ffnUp);
-        int n = tokens * Math.toIntExact(up.rows());
-        for (int i = 0; i < n; i++) a.ffnGate[i] = Activation.silu(a.ffnGate[i]) * a.ffnUp[i];
+        Linear.projectAll(kernels, new Tensor[] {gate, up}, a.x, tokens, new float[][] {a.ffnGate, a.ffnUp});
+        OPS.siluMul(a.ffnGate, 0, a.ffnUp, 0, tokens * Math.toIntExact(up.rows()));
         Linear.project(kernels, down, a.ffnGate, tokens, a.y);
     }
 }

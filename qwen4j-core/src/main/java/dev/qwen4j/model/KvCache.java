@@ -1,5 +1,7 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
+
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -14,6 +16,8 @@ import java.util.Arrays;
  * {@link #dotKey} and {@link #addValue}, so the element type stays a private matter of the cache.
  */
 abstract sealed class KvCache {
+    private static final FloatOps OPS = FloatOps.preferred();
+
     final int kvDim;
     final int capacity;
 
@@ -89,16 +93,12 @@ abstract sealed class KvCache {
 
         @Override
         float dotKey(int position, int off, float[] q, int qOff, int n) {
-            int k = position * kvDim + off;
-            float s = 0;
-            for (int i = 0; i < n; i++) s += q[qOff + i] * keys[k + i];
-            return s;
+            return OPS.dot(q, qOff, keys, position * kvDim + off, n);
         }
 
         @Override
         void addValue(int position, int off, float a, float[] out, int outOff, int n) {
-            int v = position * kvDim + off;
-            for (int i = 0; i < n; i++) out[outOff + i] += a * values[v + i];
+            OPS.axpy(a, values, position * kvDim + off, out, outOff, n);
         }
 
         @Override

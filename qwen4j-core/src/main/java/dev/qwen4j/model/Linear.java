@@ -1,10 +1,13 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
 import dev.qwen4j.tensor.Kernels;
 import dev.qwen4j.tensor.Tensor;
 
 /** {@code y = W·x (+ b)} for a batch of tokens, rows one after another; the arithmetic is all in {@link Kernels}. */
 final class Linear {
+    private static final FloatOps OPS = FloatOps.preferred();
+
     private Linear() {
     }
 
@@ -12,6 +15,11 @@ final class Linear {
     static void project(Kernels kernels, Tensor w, float[] x, int tokens, float[] out) {
         if (tokens == 1) kernels.matvec(w, x, out);
         else kernels.matmul(w, x, tokens, out);
+    }
+
+    /** Several products of the same input in one pass of the kernel threads: {@code outs[i] = ws[i] · x}. */
+    static void projectAll(Kernels kernels, Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        kernels.matmul(ws, x, tokens, outs);
     }
 
     static void addBias(float[] out, float[] bias, int tokens) {
@@ -22,6 +30,6 @@ final class Linear {
     }
 
     static void addInPlace(float[] h, float[] delta, int n) {
-        for (int i = 0; i < n; i++) h[i] += delta[i];
+        OPS.add(h, delta, n);
     }
 }

@@ -17,11 +17,9 @@ final class Qwen2Model {
                          float[] bv, Tensor wo) implements TokenMixer {
         @Override
         public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
-            Linear.project(kernels, wq, a.x, tokens, a.q);
+            Linear.projectAll(kernels, new Tensor[] {wq, wk, wv}, a.x, tokens, new float[][] {a.q, a.k, a.v});
             Linear.addBias(a.q, bq, tokens);
-            Linear.project(kernels, wk, a.x, tokens, a.k);
             Linear.addBias(a.k, bk, tokens);
-            Linear.project(kernels, wv, a.x, tokens, a.v);
             Linear.addBias(a.v, bv, tokens);
             int hd = c.headDim();
             Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);

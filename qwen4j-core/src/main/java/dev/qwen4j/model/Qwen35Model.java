@@ -1,6 +1,7 @@
 package dev.qwen4j.model;
 
 import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.tensor.FloatOps;
 import dev.qwen4j.tensor.Kernels;
 import dev.qwen4j.tensor.Tensor;
 
@@ -13,6 +14,8 @@ import java.util.List;
  * blocks appended after the main stack are not loaded.
  */
 final class Qwen35Model {
+    private static final FloatOps OPS = FloatOps.preferred();
+
     private Qwen35Model() {
     }
 
@@ -24,9 +27,7 @@ final class Qwen35Model {
                           float[] kNorm, Tensor wo) implements TokenMixer {
         @Override
         public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
-            Linear.project(kernels, wqGate, a.x, tokens, a.q);
-            Linear.project(kernels, wk, a.x, tokens, a.k);
-            Linear.project(kernels, wv, a.x, tokens, a.v);
+            Linear.projectAll(kernels, new Tensor[] {wqGate, wk, wv}, a.x, tokens, new float[][] {a.q, a.k, a.v});
             int hd = c.headDim();
             int qRow = 2 * c.heads() * hd;
             RmsNorm.heads(a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
@@ -37,7 +38,7 @@ final class Qwen35Model {
                 for (int h = 0; h < c.heads(); h++) {
                     int gate = t * qRow + h * 2 * hd + hd;
                     int o = t * attnDim + h * hd;
-                    for (int i = 0; i < hd; i++) a.attn[o + i] *= Activation.sigmoid(a.q[gate + i]);
+                    OPS.sigmoidMul(a.attn, o, a.q, gate, hd);
                 }
             }
             Linear.project(kernels, wo, a.attn, tokens, a.y);

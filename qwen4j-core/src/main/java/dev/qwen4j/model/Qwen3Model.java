@@ -17,9 +17,7 @@ final class Qwen3Model {
                          float[] kNorm, Tensor wo) implements TokenMixer {
         @Override
         public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
-            Linear.project(kernels, wq, a.x, tokens, a.q);
-            Linear.project(kernels, wk, a.x, tokens, a.k);
-            Linear.project(kernels, wv, a.x, tokens, a.v);
+            Linear.projectAll(kernels, new Tensor[] {wq, wk, wv}, a.x, tokens, new float[][] {a.q, a.k, a.v});
             int hd = c.headDim();
             RmsNorm.heads(a.q, 0, tokens * c.heads(), hd, qNorm, c.rmsEps());
             RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());

@@ -1,14 +1,17 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
+
 /** RMSNorm (QWEN_SPEC.md §2.1): {@code y = x / sqrt(mean(x²) + eps) · w}, computed in fp32. */
 final class RmsNorm {
+    private static final FloatOps OPS = FloatOps.preferred();
+
     private RmsNorm() {
     }
 
     /** Normalises {@code n} values at {@code x[xOff..]} into {@code out[outOff..]} (may be the same place). */
     static void apply(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
-        float scale = inverseRms(x, xOff, n, eps);
-        for (int i = 0; i < n; i++) out[outOff + i] = x[xOff + i] * scale * weight[i];
+        OPS.scaleMul(x, xOff, inverseRms(x, xOff, n, eps), weight, out, outOff, n);
     }
 
     /** Each of {@code rows} consecutive vectors of length {@code weight.length}. */
@@ -22,15 +25,16 @@ final class RmsNorm {
         for (int h = 0; h < count; h++) apply(x, off + h * stride, weight, eps, x, off + h * stride, weight.length);
     }
 
-    /** The gated variant of the Gated DeltaNet output (§2.1): {@code RMSNorm(x; w) · silu(z)}, written into z. */
+    /**
+     * The gated variant of the Gated DeltaNet output (§2.1): {@code RMSNorm(x; w) · silu(z)}, written into z
+     * ({@code x} is normalised in place on the way).
+     */
     static void gated(float[] x, int xOff, float[] weight, float eps, float[] z, int zOff, int n) {
-        float scale = inverseRms(x, xOff, n, eps);
-        for (int i = 0; i < n; i++) z[zOff + i] = x[xOff + i] * scale * weight[i] * Activation.silu(z[zOff + i]);
+        apply(x, xOff, weight, eps, x, xOff, n);
+        OPS.siluMul(z, zOff, x, xOff, n);
     }
 
     private static float inverseRms(float[] x, int off, int n, float eps) {
-        float ss = 0;
-        for (int i = 0; i < n; i++) ss += x[off + i] * x[off + i];
-        return (float) (1.0 / Math.sqrt(ss / n + eps));
+        return (float) (1.0 / Math.sqrt(OPS.sumOfSquares(x, off, n) / n + eps));
     }
 }

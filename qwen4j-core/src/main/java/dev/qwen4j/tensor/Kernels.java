@@ -120,6 +120,39 @@ public final class Kernels implements AutoCloseable {
         pool.run(rows, ROW_GRAIN, (from, to) -> kernel.multiply(w, activations, out, from, to));
     }
 
+    /**
+     * Products of several tensors with the same input (q, k, v; ffn_gate and ffn_up): {@link #matmul} of each
+     * {@code ws[i]} into {@code outs[i]}, in one hand-off to the threads over all their rows, and with the input
+     * converted once when the types share an activation format (otherwise one call per tensor).
+     */
+    public synchronized void matmul(Tensor[] ws, float[] x, int batch, float[][] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " tensors but " + outs.length + " outputs");
+        Activations.Kind kind = Activations.kindFor(ws[0].type());
+        boolean shared = true;
+        for (Tensor w : ws) shared &= Activations.kindFor(w.type()) == kind && w.rowLength() == ws[0].rowLength();
+        if (!shared) {
+            for (int i = 0; i < ws.length; i++) matmul(ws[i], x, batch, outs[i]);
+            return;
+        }
+        int n = ws[0].rowLength();
+        int[] start = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) {
+            int rows = Math.toIntExact(ws[i].rows());
+            if (batch < 1 || x.length < (long) n * batch || outs[i].length < (long) rows * batch) {
+                throw new IllegalArgumentException("tensor " + ws[i].name() + ": batch " + batch + ", input holds " + x.length
+                        + " values, output " + outs[i].length + "; needs " + batch + "x" + n + " and " + batch + "x" + rows);
+            }
+            start[i + 1] = start[i] + rows;
+        }
+        activations.prepare(kind, x, n, batch);
+        pool.run(start[ws.length], ROW_GRAIN, (from, to) -> {
+            for (int i = 0; i < ws.length; i++) {
+                int lo = Math.max(from, start[i]), hi = Math.min(to, start[i + 1]);
+                if (lo < hi) kernel.multiply(ws[i], activations, outs[i], lo - start[i], hi - start[i]);
+            }
+        });
+    }
+
     /** Work on an index range {@code [from, to)}. */
     @FunctionalInterface
     public interface RangeTask {

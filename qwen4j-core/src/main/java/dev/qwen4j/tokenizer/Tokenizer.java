@@ -62,11 +62,11 @@ public final class Tokenizer {
         String[] tokens = gguf.getStringArray("tokenizer.ggml.tokens");
         if (tokens == null) throw new IllegalArgumentException(gguf.source() + ": missing metadata key 'tokenizer.ggml.tokens'");
         int[] typeCodes = gguf.getIntArray("tokenizer.ggml.token_type");
-        TokenType[] types = new TokenType[tokens.length];
-        for (int i = 0; i < tokens.length; i++) types[i] = typeCodes == null ? TokenType.NORMAL : TokenType.fromGguf(typeCodes[i]);
         if (typeCodes != null && typeCodes.length != tokens.length) {
             throw new IllegalArgumentException(gguf.source() + ": token_type has " + typeCodes.length + " entries for " + tokens.length + " tokens");
         }
+        TokenType[] types = new TokenType[tokens.length];
+        for (int i = 0; i < tokens.length; i++) types[i] = typeCodes == null ? TokenType.NORMAL : TokenType.fromGguf(typeCodes[i]);
         String[] merges = gguf.getStringArray("tokenizer.ggml.merges");
         if (merges == null) throw new IllegalArgumentException(gguf.source() + ": missing metadata key 'tokenizer.ggml.merges'");
         List<String[]> pairs = new ArrayList<>(merges.length);
@@ -211,8 +211,14 @@ public final class Tokenizer {
         byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
         int n = utf8.length;
         int[] sym = new int[n];
-        for (int i = 0; i < n; i++) sym[i] = vocab.byteIds[utf8[i] & 0xFF]; // -1 only if the vocabulary lacks that byte; dropped below
-        if (n == 1) return sym[0] < 0 ? new int[0] : sym;
+        for (int i = 0; i < n; i++) {
+            sym[i] = vocab.byteIds[utf8[i] & 0xFF];
+            if (sym[i] < 0) { // a broken vocabulary: dropping the byte would silently lose text
+                throw new IllegalArgumentException(String.format("the vocabulary has no token for byte 0x%02x, so it cannot encode %s",
+                        utf8[i] & 0xFF, piece.length() > 40 ? "this text" : "'" + piece + "'"));
+            }
+        }
+        if (n == 1) return sym;
         if (n <= shortLimit) return bpeShort(sym);
 
         int[] next = new int[n];

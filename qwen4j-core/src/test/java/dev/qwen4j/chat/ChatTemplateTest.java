@@ -146,6 +146,16 @@ class ChatTemplateTest {
         assertEquals("", m.content());
     }
 
+    @Test
+    void malformedOpenAiToolCallsAreNamedErrors() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ChatMessage.fromOpenAi(dev.qwen4j.json.Json.parseObject(
+                "{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\",\"arguments\":\"{bad\"}}]}")));
+        assertTrue(e.getMessage().startsWith("tool call f: arguments are not a JSON object ("), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ChatMessage.fromOpenAi(dev.qwen4j.json.Json.parseObject(
+                "{\"role\":\"assistant\",\"tool_calls\":{}}")));
+        assertEquals("tool_calls must be a list", e.getMessage());
+    }
+
     private static ChatTemplate detect(String model) throws IOException {
         try (GgufFile g = GgufFile.open(Fixtures.model(model))) {
             return ChatTemplate.forModel(g);

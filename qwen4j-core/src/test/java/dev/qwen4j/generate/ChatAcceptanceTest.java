@@ -60,6 +60,26 @@ class ChatAcceptanceTest {
         return i;
     }
 
+    @Test
+    void aBadSavedChatLeavesTheCurrentConversationAsItWas(@TempDir Path dir) throws Exception {
+        Engine engine = engine("qwen3-micro-F32.gguf");
+        Chat chat = engine.newChat(256).thinking(false);
+        chat.send("Hello!", options(SamplingParams.greedy(), 4), e -> { });
+        List<ChatMessage> before = List.copyOf(chat.messages());
+        Path file = dir.resolve("bad.chat");
+        for (String attachment : new String[]{"{\"messages\": [1]}", "{\"messages\": \"hi\"}", "not json",
+                "{\"model\": \"another\", \"messages\": []}"}) {
+            Chat other = engine.newChat(256);
+            other.session().save(file, attachment); // the state is valid: only the conversation is bad
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> chat.load(file));
+            assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+            assertEquals(before, chat.messages(), "the conversation is kept after: " + e.getMessage());
+        }
+        GenerationResult next = chat.send("Again?", options(SamplingParams.greedy(), 4), e -> { });
+        assertEquals(4, chat.messages().size());
+        assertEquals(0, next.usage().cachedTokens(), "the dropped state is rebuilt from the kept messages");
+    }
+
     @ParameterizedTest(name = "{0}, presence penalty {1}")
     @CsvSource({"qwen3-micro-F32.gguf, 0", "qwen3-micro-F32.gguf, 1.5", "qwen35-micro-F32.gguf, 0", "qwen35-micro-F32.gguf, 1.5"})
     void greedyChatWithTheCacheEqualsGreedyChatWithoutItOverFiveTurns(String model, float presencePenalty) {

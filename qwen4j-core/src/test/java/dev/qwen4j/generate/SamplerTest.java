@@ -6,6 +6,7 @@ import java.util.BitSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SamplerTest {
@@ -18,6 +19,27 @@ class SamplerTest {
     void greedyTakesTheLargestLogitAndBreaksTiesTowardsTheLowestId() {
         float[] logits = {0.5f, 2f, -1f, 2f, 1.9f};
         assertEquals(1, sampleOnce(SamplingParams.greedy(), logits, new int[0]));
+    }
+
+    @Test
+    void onlyNaNLogitsAreAnErrorNotTokenZero() {
+        // A broken model (e.g. a NaN rms epsilon in the GGUF) gives NaN logits; answering token 0 would hide it.
+        float[] nan = {Float.NaN, Float.NaN, Float.NaN};
+        var e = assertThrows(IllegalStateException.class, () -> sampleOnce(SamplingParams.greedy(), nan, new int[0]));
+        assertTrue(e.getMessage().contains("NaN logits"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> sampleOnce(SamplingParams.of(0.7f, 20, 0.9f, 0f, 0f).withSeed(1L), nan, new int[0]));
+        assertEquals(2, sampleOnce(SamplingParams.greedy(), new float[]{Float.NaN, 1f, 3f}, new int[0]));
+    }
+
+    @Test
+    void nonFinitePenaltiesAreRefused() {
+        SamplingParams p = SamplingParams.greedy();
+        for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            assertThrows(IllegalArgumentException.class, () -> p.withPresencePenalty(bad));
+            assertThrows(IllegalArgumentException.class, () -> p.withFrequencyPenalty(bad));
+            assertThrows(IllegalArgumentException.class, () -> p.withRepetitionPenalty(bad));
+        }
+        assertEquals(-2f, p.withPresencePenalty(-2f).presencePenalty());
     }
 
     @Test

@@ -387,6 +387,30 @@ class SessionTest {
     }
 
     @Test
+    void aFailedSaveLeavesNoTemporaryFileAndAHostileHeaderIsAClearError(@TempDir Path dir) throws Exception {
+        Session s = session(new FakeModel(true, 7), PromptCache.Options.defaults());
+        s.generate(greedy(vocab.chatPrompt("", "hello", NO_THINK)), e -> { });
+        Path taken = java.nio.file.Files.createDirectory(dir.resolve("taken"));
+        assertThrows(java.io.IOException.class, () -> s.save(taken, ""));
+        Path nowhere = dir.resolve("nowhere").resolve("s");
+        assertEquals("no such folder: " + nowhere.getParent(), assertThrows(java.io.IOException.class, () -> s.save(nowhere, "")).getMessage());
+        try (var left = java.nio.file.Files.list(dir)) {
+            assertEquals(List.of(taken), left.toList(), "only the directory remains, no .tmp file");
+        }
+        // A header claiming a negative attachment length, then one claiming more bytes than the file has.
+        Path file = dir.resolve("s");
+        s.save(file, "note");
+        byte[] bytes = java.nio.file.Files.readAllBytes(file);
+        int noteAt = 4 + 4 + 2 + "fake-hybrid".length() + 4;
+        for (int length : new int[]{-1, Integer.MAX_VALUE}) {
+            java.nio.ByteBuffer.wrap(bytes).putInt(noteAt, length);
+            java.nio.file.Files.write(file, bytes);
+            java.io.IOException e = assertThrows(java.io.IOException.class, () -> s.load(file));
+            assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        }
+    }
+
+    @Test
     void aBusySessionRefusesASecondRequest() throws Exception {
         Session s = session(new FakeModel(true, 0), PromptCache.Options.defaults());
         CountDownLatch inside = new CountDownLatch(1);

@@ -18,6 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GgufWriterTest {
 
     @Test
+    void writingIntoAMissingFolderNamesTheFileAskedFor(@TempDir Path dir) {
+        Path out = dir.resolve("no-such-folder").resolve("model.gguf");
+        IOException e = assertThrows(IOException.class, () -> new GgufWriter().putString("general.architecture", "qwen3").write(out));
+        assertEquals("cannot write " + out + ": cannot create a file in " + out.getParent(), e.getMessage());
+    }
+
+    @Test
     void valuesMustFitTheirType() {
         assertThrows(IllegalArgumentException.class, () -> GgufValue.of(GgufValueType.UINT8, 256));
         assertThrows(IllegalArgumentException.class, () -> GgufValue.of(GgufValueType.INT8, -129));

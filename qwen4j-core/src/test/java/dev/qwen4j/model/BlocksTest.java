@@ -1,5 +1,6 @@
 package dev.qwen4j.model;
 
+import dev.qwen4j.tensor.FloatOps;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -37,7 +38,7 @@ class BlocksTest {
         float[] expected = {0.239475f, 0.825286f, 1.761594f, 2.857722f, 3.928055f};
         for (int i = 0; i < 5; i++) {
             float[] mix = {i + 1};
-            GatedDeltaNet.convolve(mix, 0, state, taps, 1, 4);
+            FloatOps.preferred().convolveSilu(mix, 0, state, taps, 1, 4);
             assertEquals(expected[i], mix[0], TOL, "step " + i);
         }
         assertArrayEquals(new float[]{3, 4, 5}, state);
@@ -75,7 +76,7 @@ class BlocksTest {
         GatedDeltaNet.l2Normalize(qkv, 4, 4, 1f);
         float g = Activation.softplus(a + 1.0f) * decayRate;
         float[] o = new float[4];
-        GatedDeltaNet.deltaRule(state, 0, 4, 4, qkv, 0, 4, 8, Activation.sigmoid(b), (float) Math.exp(g), new float[4], o, 0);
+        FloatOps.preferred().deltaRule(state, 0, 4, 4, qkv, 0, qkv, 4, qkv, 8, Activation.sigmoid(b), (float) Math.exp(g), o, 0);
         return o;
     }
 }

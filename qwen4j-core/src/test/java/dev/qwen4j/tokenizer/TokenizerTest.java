@@ -34,6 +34,36 @@ class TokenizerTest {
         micro35 = TokenizerCorpusTest.load(Fixtures.model("qwen35-micro-F32.gguf"));
     }
 
+    /** The qwen3-micro tokenizer metadata with one change. */
+    private static Tokenizer microWith(java.util.function.Consumer<dev.qwen4j.gguf.GgufWriter> change) throws IOException {
+        try (GgufFile f = GgufFile.open(Fixtures.model("qwen3-micro-F32.gguf"))) {
+            dev.qwen4j.gguf.GgufWriter w = dev.qwen4j.gguf.GgufWriter.copyOfMetadata(f);
+            change.accept(w);
+            return Tokenizer.fromGguf(GgufFile.parse(w.toBytes()));
+        }
+    }
+
+    @Test
+    void aBrokenVocabularyIsAnErrorNotLostText() throws IOException {
+        // token_type shorter than tokens was an ArrayIndexOutOfBoundsException
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> microWith(w -> w.putInt32s("tokenizer.ggml.token_type", 1, 1, 1)));
+        assertTrue(e.getMessage().endsWith("token_type has 3 entries for 2048 tokens"), e.getMessage());
+        // a vocabulary without the byte tokens used to drop the text silently (encode gave no ids)
+        String[] noBytes = new String[2048];
+        java.util.Arrays.fill(noBytes, "x");
+        Tokenizer broken = microWith(w -> w.putStrings("tokenizer.ggml.tokens", noBytes));
+        e = assertThrows(IllegalArgumentException.class, () -> broken.encode("hello", false));
+        assertEquals("the vocabulary has no token for byte 0x68, so it cannot encode 'hello'", e.getMessage());
+    }
+
+    @Test
+    void aHugeTokenIdInTokenizerJsonIsAnErrorNotAnOutOfMemoryCrash(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"h\":2000000000},\"merges\":[]}}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.fromHuggingFace(dir));
+        assertTrue(e.getMessage().endsWith("'model.vocab' holds 2000000000, expected a token id (0..16777215)"), e.getMessage());
+    }
+
     @Test
     void byteTableSpotChecks() {
         assertEquals('\u0100', ByteLevel.charOf(0x00));

@@ -1,0 +1,103 @@
+package dev.qwen4j.tensor;
+
+/**
+ * The float-array kernels of a forward pass outside the weight products: dot products and scaled adds (attention),
+ * norms, the SwiGLU gate, residual adds, and one step of the gated delta rule (Qwen3.5 linear attention).
+ * Two implementations, chosen once like {@link Kernels}' ({@code -Dqwen4j.kernels=portable|vector|auto}): the
+ * plain-Java reference ({@link PortableFloatOps}) and a Vector API one; they agree up to the fp32 order of
+ * sums (parity tests). Stateless and thread-safe.
+ */
+public interface FloatOps {
+
+    /** The implementation picked by {@code -Dqwen4j.kernels} (Vector API when present, by default). */
+    static FloatOps preferred() {
+        return Choice.PREFERRED;
+    }
+
+    static FloatOps create(Kernels.Implementation impl) {
+        return switch (impl) {
+            case PORTABLE -> new PortableFloatOps();
+            case VECTOR -> Choice.vector(true);
+            case AUTO -> {
+                FloatOps v = Choice.vector(false);
+                yield v != null ? v : new PortableFloatOps();
+            }
+        };
+    }
+
+    /** "portable" or "vector-512", for logs. */
+    String name();
+
+    /** {@code Σ a[aOff + i]·b[bOff + i]} over {@code i < n}. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code Σ x[off + i]²} over {@code i < n}. */
+    float sumOfSquares(float[] x, int off, int n);
+
+    /** {@code y[yOff + i] += alpha·x[xOff + i]}. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /** {@code y[i] += x[i]} for {@code i < n} (the residual add). */
+    void add(float[] y, float[] x, int n);
+
+    /** {@code x[off + i] *= s}. */
+    void scale(float[] x, int off, int n, float s);
+
+    /** {@code out[outOff + i] = x[xOff + i]·s·w[i]}: applying an RMSNorm once its scale {@code s} is known. */
+    void scaleMul(float[] x, int xOff, float s, float[] w, float[] out, int outOff, int n);
+
+    /** {@code gate[gOff + i] = silu(gate[gOff + i])·up[upOff + i]} (SwiGLU, the gated norm's output gate). */
+    void siluMul(float[] gate, int gOff, float[] up, int upOff, int n);
+
+    /** {@code x[xOff + i] *= sigmoid(gate[gOff + i])} (Qwen3.5's attention output gate). */
+    void sigmoidMul(float[] x, int xOff, float[] gate, int gOff, int n);
+
+    /** Softmax in place: {@code x ← exp(x − max x) / Σ exp(x − max x)} over {@code [off, off + n)}, n ≥ 1. */
+    void softmax(float[] x, int off, int n);
+
+    /**
+     * Causal depthwise convolution then SiLU, in place on one token's {@code channels} values at {@code x[off ..]}
+     * (QWEN_SPEC.md §4.6.1 step 2). Both arrays are tap-major: tap {@code i} of channel {@code ch} is
+     * {@code taps[i·channels + ch]}, the last tap multiplies the new input; {@code state} holds the previous
+     * {@code kernel − 1} inputs, oldest row first, and is shifted by one row.
+     */
+    void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel);
+
+    /**
+     * One token of the gated delta rule for one value head (QWEN_SPEC.md §4.6.1 step 8): S ← α·S;
+     * δ = β·(v − Sᵀk); S ← S + k·δᵀ; o = Sᵀq. S is {@code dk × dv} at {@code state[base ..]}, row = key index;
+     * o goes to {@code out[outOff .. + dv)}.
+     */
+    void deltaRule(float[] state, int base, int dk, int dv, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
+                   float beta, float decay, float[] out, int outOff);
+
+    /** Loads the Vector API version by name, so nothing here links against jdk.incubator.vector. */
+    final class Choice {
+        private static final FloatOps PREFERRED = pick();
+
+        private Choice() {
+        }
+
+        private static FloatOps pick() {
+            String prop = System.getProperty("qwen4j.kernels", "auto");
+            return create(switch (prop) {
+                case "portable" -> Kernels.Implementation.PORTABLE;
+                case "vector" -> Kernels.Implementation.VECTOR;
+                default -> Kernels.Implementation.AUTO;
+            });
+        }
+
+        static FloatOps vector(boolean required) {
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                if (required) throw new IllegalStateException("the Vector API needs --add-modules jdk.incubator.vector");
+                return null;
+            }
+            try {
+                return (FloatOps) Class.forName("dev.qwen4j.tensor.vector.VectorFloatOps").getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                if (required) throw new IllegalStateException("cannot load the Vector API float kernels: " + e, e);
+                return null;
+            }
+        }
+    }
+}

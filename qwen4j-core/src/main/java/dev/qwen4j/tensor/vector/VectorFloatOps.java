@@ -1,0 +1,239 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.FloatOps;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link FloatOps} with the Vector API, {@code L} float lanes (the preferred width, or 8/16 by
+ * {@code -Dqwen4j.vector.bits=256|512}). Reductions keep four accumulators so that the FMA latency is hidden;
+ * tails run the scalar loop.
+ */
+public final class VectorFloatOps implements FloatOps {
+    private static final VectorSpecies<Float> FS = switch (System.getProperty("qwen4j.vector.bits", "")) {
+        case "256" -> FloatVector.SPECIES_256;
+        case "512" -> FloatVector.SPECIES_512;
+        default -> FloatVector.SPECIES_PREFERRED;
+    };
+    private static final int L = FS.length();
+
+    public VectorFloatOps() {
+    }
+
+    @Override
+    public String name() {
+        return "vector-" + FS.vectorBitSize();
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            s0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), s0);
+            s1 = FloatVector.fromArray(FS, a, aOff + i + L).fma(FloatVector.fromArray(FS, b, bOff + i + L), s1);
+            s2 = FloatVector.fromArray(FS, a, aOff + i + 2 * L).fma(FloatVector.fromArray(FS, b, bOff + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(FS, a, aOff + i + 3 * L).fma(FloatVector.fromArray(FS, b, bOff + i + 3 * L), s3);
+        }
+        for (; i + L <= n; i += L) s0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), s0);
+        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    @Override
+    public float sumOfSquares(float[] x, int off, int n) {
+        return dot(x, off, x, off, n);
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector a = FloatVector.broadcast(FS, alpha);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(FS, x, xOff + i).fma(a, FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    @Override
+    public void add(float[] y, float[] x, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(FS, y, i).add(FloatVector.fromArray(FS, x, i)).intoArray(y, i);
+        for (; i < n; i++) y[i] += x[i];
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float s) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(FS, x, off + i).mul(s).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= s;
+    }
+
+    @Override
+    public void scaleMul(float[] x, int xOff, float s, float[] w, float[] out, int outOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(FS, x, xOff + i).mul(s).mul(FloatVector.fromArray(FS, w, i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) out[outOff + i] = x[xOff + i] * s * w[i];
+    }
+
+    /** silu(g) = g / (1 + e^−g); for g below −88 e^−g overflows to ∞ and the quotient is the correct −0. */
+    private static FloatVector silu(FloatVector g) {
+        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+
+    @Override
+    public void siluMul(float[] gate, int gOff, float[] up, int upOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            silu(FloatVector.fromArray(FS, gate, gOff + i)).mul(FloatVector.fromArray(FS, up, upOff + i)).intoArray(gate, gOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i];
+            gate[gOff + i] = g / (1f + (float) Math.exp(-g)) * up[upOff + i];
+        }
+    }
+
+    @Override
+    public void sigmoidMul(float[] x, int xOff, float[] gate, int gOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector den = FloatVector.fromArray(FS, gate, gOff + i).neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector.fromArray(FS, x, xOff + i).div(den).intoArray(x, xOff + i);
+        }
+        for (; i < n; i++) x[xOff + i] /= 1f + (float) Math.exp(-gate[gOff + i]);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        int i = 0;
+        FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+        for (; i + L <= n; i += L) mv = mv.max(FloatVector.fromArray(FS, x, off + i));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        FloatVector sv = FloatVector.zero(FS);
+        i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            sv = sv.add(e);
+        }
+        float sum = sv.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        scale(x, off, n, 1f / sum);
+    }
+
+    @Override
+    public void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel) {
+        int keep = kernel - 1;
+        int ch = 0;
+        for (; ch + L <= channels; ch += L) {
+            FloatVector input = FloatVector.fromArray(FS, x, off + ch);
+            FloatVector sum = input.mul(FloatVector.fromArray(FS, taps, keep * channels + ch));
+            for (int i = 0; i < keep; i++) {
+                FloatVector s = FloatVector.fromArray(FS, state, i * channels + ch);
+                sum = s.fma(FloatVector.fromArray(FS, taps, i * channels + ch), sum);
+                // row i takes row i + 1; the newest row takes the input
+                (i + 1 < keep ? FloatVector.fromArray(FS, state, (i + 1) * channels + ch) : input).intoArray(state, i * channels + ch);
+            }
+            silu(sum).intoArray(x, off + ch);
+        }
+        for (; ch < channels; ch++) {
+            float input = x[off + ch];
+            float sum = taps[keep * channels + ch] * input;
+            for (int i = 0; i < keep; i++) sum += taps[i * channels + ch] * state[i * channels + ch];
+            for (int i = 0; i + 1 < keep; i++) state[i * channels + ch] = state[(i + 1) * channels + ch];
+            if (keep > 0) state[(keep - 1) * channels + ch] = input;
+            x[off + ch] = sum / (1f + (float) Math.exp(-sum));
+        }
+    }
+
+    /**
+     * One read of the old S per group of 4·L columns gives Sᵀk and Sᵀq (eight accumulators in flight), hence
+     * δ = β·(v − α·Sᵀk) and o = α·Sᵀq + (k·q)·δ; the group is then rewritten as α·S + k·δ while it is still in
+     * L1/L2, so S crosses the memory bus once per token.
+     */
+    @Override
+    public void deltaRule(float[] state, int base, int dk, int dv, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
+                          float beta, float decay, float[] out, int outOff) {
+        float kq = dot(k, kOff, q, qOff, dk);
+        int col = 0;
+        for (; col + 4 * L <= dv; col += 4 * L) {
+            FloatVector k0 = FloatVector.zero(FS), k1 = k0, k2 = k0, k3 = k0;
+            FloatVector q0 = k0, q1 = k0, q2 = k0, q3 = k0;
+            for (int i = 0; i < dk; i++) {
+                int p = base + i * dv + col;
+                FloatVector ki = FloatVector.broadcast(FS, k[kOff + i]);
+                FloatVector qi = FloatVector.broadcast(FS, q[qOff + i]);
+                FloatVector s0 = FloatVector.fromArray(FS, state, p);
+                FloatVector s1 = FloatVector.fromArray(FS, state, p + L);
+                FloatVector s2 = FloatVector.fromArray(FS, state, p + 2 * L);
+                FloatVector s3 = FloatVector.fromArray(FS, state, p + 3 * L);
+                k0 = s0.fma(ki, k0);
+                q0 = s0.fma(qi, q0);
+                k1 = s1.fma(ki, k1);
+                q1 = s1.fma(qi, q1);
+                k2 = s2.fma(ki, k2);
+                q2 = s2.fma(qi, q2);
+                k3 = s3.fma(ki, k3);
+                q3 = s3.fma(qi, q3);
+            }
+            FloatVector d0 = delta(v, vOff + col, k0, beta, decay);
+            FloatVector d1 = delta(v, vOff + col + L, k1, beta, decay);
+            FloatVector d2 = delta(v, vOff + col + 2 * L, k2, beta, decay);
+            FloatVector d3 = delta(v, vOff + col + 3 * L, k3, beta, decay);
+            d0.fma(FloatVector.broadcast(FS, kq), q0.mul(decay)).intoArray(out, outOff + col);
+            d1.fma(FloatVector.broadcast(FS, kq), q1.mul(decay)).intoArray(out, outOff + col + L);
+            d2.fma(FloatVector.broadcast(FS, kq), q2.mul(decay)).intoArray(out, outOff + col + 2 * L);
+            d3.fma(FloatVector.broadcast(FS, kq), q3.mul(decay)).intoArray(out, outOff + col + 3 * L);
+            for (int i = 0; i < dk; i++) {
+                int p = base + i * dv + col;
+                FloatVector ki = FloatVector.broadcast(FS, k[kOff + i]);
+                d0.fma(ki, FloatVector.fromArray(FS, state, p).mul(decay)).intoArray(state, p);
+                d1.fma(ki, FloatVector.fromArray(FS, state, p + L).mul(decay)).intoArray(state, p + L);
+                d2.fma(ki, FloatVector.fromArray(FS, state, p + 2 * L).mul(decay)).intoArray(state, p + 2 * L);
+                d3.fma(ki, FloatVector.fromArray(FS, state, p + 3 * L).mul(decay)).intoArray(state, p + 3 * L);
+            }
+        }
+        for (; col + L <= dv; col += L) {
+            FloatVector sk = FloatVector.zero(FS), sq = sk;
+            for (int i = 0; i < dk; i++) {
+                FloatVector s = FloatVector.fromArray(FS, state, base + i * dv + col);
+                sk = s.fma(FloatVector.broadcast(FS, k[kOff + i]), sk);
+                sq = s.fma(FloatVector.broadcast(FS, q[qOff + i]), sq);
+            }
+            FloatVector d = delta(v, vOff + col, sk, beta, decay);
+            d.fma(FloatVector.broadcast(FS, kq), sq.mul(decay)).intoArray(out, outOff + col);
+            for (int i = 0; i < dk; i++) {
+                int p = base + i * dv + col;
+                d.fma(FloatVector.broadcast(FS, k[kOff + i]), FloatVector.fromArray(FS, state, p).mul(decay)).intoArray(state, p);
+            }
+        }
+        for (; col < dv; col++) {
+            float sk = 0, sq = 0;
+            for (int i = 0; i < dk; i++) {
+                float s = state[base + i * dv + col];
+                sk += s * k[kOff + i];
+                sq += s * q[qOff + i];
+            }
+            float d = beta * (v[vOff + col] - decay * sk);
+            out[outOff + col] = decay * sq + kq * d;
+            for (int i = 0; i < dk; i++) {
+                int p = base + i * dv + col;
+                state[p] = state[p] * decay + k[kOff + i] * d;
+            }
+        }
+    }
+
+    /** δ = β·(v − α·Sᵀk) for one vector of columns. */
+    private static FloatVector delta(float[] v, int off, FloatVector stk, float beta, float decay) {
+        return FloatVector.fromArray(FS, v, off).sub(stk.mul(decay)).mul(beta);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.qwen4j.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Vector API float kernels agree with the portable ones on seeded random data, at offsets and lengths that
+ * exercise the unrolled body, the single-vector loop and the scalar tail; both follow the delta rule's definition.
+ */
+class FloatOpsParityTest {
+    static final FloatOps PORTABLE = FloatOps.create(Kernels.Implementation.PORTABLE);
+    static final FloatOps VECTOR = FloatOps.create(Kernels.Implementation.VECTOR);
+    static final int[] LENGTHS = {0, 1, 7, 8, 15, 16, 17, 63, 64, 65, 100, 128, 256, 1000};
+
+    private static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    private static float absDot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0;
+        for (int i = 0; i < n; i++) s += Math.abs(a[aOff + i] * b[bOff + i]);
+        return s;
+    }
+
+    @Test
+    void reductionsMatch() {
+        for (int n : LENGTHS) {
+            float[] a = random(n + 3, n), b = random(n + 5, n + 1);
+            float tol = 1e-6f * absDot(a, 3, b, 5, n) + 1e-7f;
+            assertEquals(PORTABLE.dot(a, 3, b, 5, n), VECTOR.dot(a, 3, b, 5, n), tol, "dot n " + n);
+            assertEquals(PORTABLE.sumOfSquares(a, 2, n), VECTOR.sumOfSquares(a, 2, n), 1e-6f * absDot(a, 2, a, 2, n) + 1e-7f, "ss n " + n);
+        }
+    }
+
+    @Test
+    void elementwiseOpsMatch() {
+        for (int n : LENGTHS) {
+            float[] x = random(n + 2, 10 + n), w = random(n, 20 + n);
+            float[] y1 = random(n + 4, 30 + n), y2 = y1.clone();
+            PORTABLE.axpy(0.37f, x, 2, y1, 4, n);
+            VECTOR.axpy(0.37f, x, 2, y2, 4, n);
+            assertArrayEquals(y1, y2, 1e-6f, "axpy n " + n);
+            PORTABLE.add(y1, x, n);
+            VECTOR.add(y2, x, n);
+            assertArrayEquals(y1, y2, 1e-6f, "add n " + n);
+            PORTABLE.scale(y1, 1, n, -1.5f);
+            VECTOR.scale(y2, 1, n, -1.5f);
+            assertArrayEquals(y1, y2, 1e-6f, "scale n " + n);
+            float[] o1 = new float[n + 1], o2 = new float[n + 1];
+            PORTABLE.scaleMul(x, 2, 0.8f, w, o1, 1, n);
+            VECTOR.scaleMul(x, 2, 0.8f, w, o2, 1, n);
+            assertArrayEquals(o1, o2, 1e-6f, "scaleMul n " + n);
+        }
+    }
+
+    @Test
+    void gatesMatchAndSaturate() {
+        for (int n : LENGTHS) {
+            float[] g1 = random(n + 1, 40 + n), up = random(n + 2, 50 + n);
+            for (int i = 0; i < n; i += 7) g1[1 + i] *= 60;          // large |gate|: exp under/overflow must stay finite
+            float[] g2 = g1.clone();
+            PORTABLE.siluMul(g1, 1, up, 2, n);
+            VECTOR.siluMul(g2, 1, up, 2, n);
+            for (int i = 0; i <= n; i++) {
+                assertTrue(Float.isFinite(g2[i]), "silu n " + n + " i " + i);
+                assertEquals(g1[i], g2[i], 2e-6f * Math.abs(g1[i]) + 1e-7f, "silu n " + n + " i " + i);
+            }
+            float[] x1 = random(n + 3, 60 + n), x2 = x1.clone(), gate = random(n, 70 + n);
+            for (int i = 0; i < n; i += 5) gate[i] *= 60;
+            PORTABLE.sigmoidMul(x1, 3, gate, 0, n);
+            VECTOR.sigmoidMul(x2, 3, gate, 0, n);
+            for (int i = 0; i < n + 3; i++) assertEquals(x1[i], x2[i], 2e-6f * Math.abs(x1[i]) + 1e-7f, "sigmoid n " + n + " i " + i);
+        }
+    }
+
+    @Test
+    void softmaxMatchesAndSumsToOne() {
+        for (int n : LENGTHS) {
+            if (n == 0) continue;
+            float[] a = random(n + 2, 80 + n);
+            for (int i = 0; i < n; i += 3) a[2 + i] *= 20;
+            float[] b = a.clone();
+            PORTABLE.softmax(a, 2, n);
+            VECTOR.softmax(b, 2, n);
+            float sum = 0;
+            for (int i = 0; i < n; i++) {
+                assertEquals(a[2 + i], b[2 + i], 2e-6f * a[2 + i] + 1e-9f, "softmax n " + n + " i " + i);
+                sum += b[2 + i];
+            }
+            assertEquals(1f, sum, 1e-5f, "softmax n " + n);
+        }
+    }
+
+    @Test
+    void convolutionMatchesADirectSumOverTheLastInputs() {
+        for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
+            for (int channels : new int[] {1, 5, 16, 37, 96}) {
+                for (int kernel : new int[] {1, 2, 4}) {
+                    float[] taps = random(kernel * channels, channels * 10L + kernel);
+                    float[] inputs = random(6 * channels, channels + 100L * kernel);
+                    float[] state = new float[(kernel - 1) * channels];
+                    for (int t = 0; t < 6; t++) {
+                        float[] x = new float[channels + 1];
+                        System.arraycopy(inputs, t * channels, x, 1, channels);
+                        ops.convolveSilu(x, 1, state, taps, channels, kernel);
+                        for (int ch = 0; ch < channels; ch++) {
+                            double sum = 0;
+                            for (int i = 0; i < kernel; i++) {
+                                int tau = t - (kernel - 1) + i;      // tap i meets input t − (K−1) + i; zeros before the start
+                                if (tau >= 0) sum += taps[i * channels + ch] * inputs[tau * channels + ch];
+                            }
+                            double want = sum / (1 + Math.exp(-sum));
+                            assertEquals(want, x[1 + ch], 1e-5 * (1 + Math.abs(want)), ops.name() + " C " + channels + " K " + kernel + " t " + t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The rule as written (decay, read Sᵀk, write k·δᵀ, read Sᵀq) on doubles: the oracle for both versions. */
+    private static float[] deltaRuleOracle(float[] s0, int dk, int dv, float[] q, float[] k, float[] v, float beta, float decay, float[] o) {
+        double[] s = new double[dk * dv];
+        for (int i = 0; i < s.length; i++) s[i] = s0[i] * (double) decay;
+        double[] delta = new double[dv];
+        for (int c = 0; c < dv; c++) {
+            double m = 0;
+            for (int i = 0; i < dk; i++) m += s[i * dv + c] * k[i];
+            delta[c] = beta * (v[c] - m);
+        }
+        for (int i = 0; i < dk; i++) for (int c = 0; c < dv; c++) s[i * dv + c] += k[i] * delta[c];
+        for (int c = 0; c < dv; c++) {
+            double acc = 0;
+            for (int i = 0; i < dk; i++) acc += s[i * dv + c] * q[i];
+            o[c] = (float) acc;
+        }
+        float[] out = new float[s.length];
+        for (int i = 0; i < s.length; i++) out[i] = (float) s[i];
+        return out;
+    }
+
+    @Test
+    void deltaRuleFollowsTheDefinition() {
+        int[][] shapes = {{128, 128}, {4, 4}, {16, 24}, {32, 80}, {64, 129}};
+        for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
+            for (int[] shape : shapes) {
+                int dk = shape[0], dv = shape[1];
+                float[] state = random(3 + dk * dv, dk * 1000L + dv);
+                float[] qkv = random(5 + 2 * dk + dv, dk + 7L * dv);
+                float[] before = java.util.Arrays.copyOfRange(state, 3, 3 + dk * dv);
+                float[] q = java.util.Arrays.copyOfRange(qkv, 5, 5 + dk);
+                float[] k = java.util.Arrays.copyOfRange(qkv, 5 + dk, 5 + 2 * dk);
+                float[] v = java.util.Arrays.copyOfRange(qkv, 5 + 2 * dk, 5 + 2 * dk + dv);
+                float[] wantO = new float[dv];
+                float[] wantS = deltaRuleOracle(before, dk, dv, q, k, v, 0.6f, 0.9f, wantO);
+                float[] o = new float[dv + 2];
+                ops.deltaRule(state, 3, dk, dv, qkv, 5, qkv, 5 + dk, qkv, 5 + 2 * dk, 0.6f, 0.9f, o, 2);
+                float tol = 2e-5f * (float) Math.sqrt(dk);
+                for (int c = 0; c < dv; c++) assertEquals(wantO[c], o[2 + c], tol * (1 + Math.abs(wantO[c])), ops.name() + " o " + c);
+                for (int i = 0; i < dk * dv; i++) assertEquals(wantS[i], state[3 + i], tol * (1 + Math.abs(wantS[i])), ops.name() + " S " + i);
+            }
+        }
+    }
+}
