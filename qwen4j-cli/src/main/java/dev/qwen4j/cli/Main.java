@@ -50,7 +50,14 @@ public final class Main implements Runnable {
             if (verbose) ex.printStackTrace(cmd.getErr());
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError | StackOverflowError e) { // Errors pass picocli's handler, which takes Exceptions
+            cl.getErr().println("qwen4j: " + Errors.describe(e));
+            if (verbose) e.printStackTrace(cl.getErr());
+            cl.getErr().flush();
+            return 1;
+        }
     }
 
     /**

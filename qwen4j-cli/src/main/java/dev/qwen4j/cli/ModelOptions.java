@@ -40,7 +40,18 @@ final class ModelOptions {
         if (!Files.exists(file)) throw new NoSuchFileException(file.toString());
         // Weights are mapped, not copied: what must fit is the file plus the state of the requested context
         // (with no --ctx, a short one: the default context is then chosen to fit what is left).
-        if (!folder) HubAccess.checkMemory(model, file, contextSize != null ? contextSize : MIN_CHECKED_CONTEXT, err);
+        if (!folder) {
+            int ctx = contextSize != null ? contextSize : MIN_CHECKED_CONTEXT;
+            try (dev.qwen4j.gguf.GgufFile gguf = dev.qwen4j.gguf.GgufFile.open(file)) {
+                // A context beyond what the model was trained for is refused for that reason, not for memory.
+                long trained = gguf.getLong(gguf.getString("general.architecture", "") + ".context_length", Long.MAX_VALUE);
+                if (contextSize != null && contextSize > trained) {
+                    throw new IllegalArgumentException("--ctx " + contextSize + " exceeds the model's maximum context of " + trained);
+                }
+                ctx = (int) Math.min(ctx, trained);
+            }
+            HubAccess.checkMemory(model, file, ctx, err);
+        }
         try (StatusLine status = StatusLine.after(err, 1000, "loading " + file.getFileName())) {
             Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(checkThreads("--threads", threads)));
             status.done("loaded " + engine.name() + " (" + engine.architecture() + ")");

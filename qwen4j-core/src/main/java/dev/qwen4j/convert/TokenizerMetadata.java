@@ -70,7 +70,7 @@ final class TokenizerMetadata {
         specialId(w, "eos", tokConfig, config, tokenList);
         specialId(w, "padding", tokConfig, config, tokenList);
         w.putBool("tokenizer.ggml.add_bos_token", Boolean.TRUE.equals(tokConfig.get("add_bos_token")));
-        String template = chatTemplate(tokConfig.get("chat_template"));
+        String template = dev.qwen4j.tokenizer.HuggingFaceLoader.chatTemplate(tokConfig.get("chat_template"));
         if (Files.isRegularFile(dir.resolve("chat_template.jinja"))) template = Files.readString(dir.resolve("chat_template.jinja"));
         if (template != null) w.putString("tokenizer.chat_template", template);
     }
@@ -110,17 +110,6 @@ final class TokenizerMetadata {
             else throw new CheckpointException(file + ": malformed merge " + m);
         }
         return merges;
-    }
-
-    /** A string, or a list of {name, template} entries of which "default" is used. */
-    private static String chatTemplate(Object o) {
-        if (o instanceof String s) return s;
-        if (o instanceof List<?> l) {
-            for (Object e : l) {
-                if (e instanceof Map<?, ?> m && "default".equals(m.get("name")) && m.get("template") instanceof String s) return s;
-            }
-        }
-        return null;
     }
 
     private static Map<?, ?> map(Object o, Path file, String what) throws CheckpointException {

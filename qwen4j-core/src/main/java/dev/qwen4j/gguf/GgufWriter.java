@@ -168,6 +168,9 @@ public final class GgufWriter {
         } catch (IOException e) { // the message would name the temporary file, which the user never asked for
             throw new IOException("cannot write " + path + ": cannot create a file in " + dir, e);
         }
+        // Ctrl-C or a kill ends the JVM without running the finally below; the hook then removes the partial file.
+        Thread cleanup = new Thread(() -> deleteQuietly(tmp), "qwen4j-gguf-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 writeTo(out);
@@ -179,6 +182,19 @@ public final class GgufWriter {
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // nothing more to do while the JVM exits
         }
     }
 

@@ -4,6 +4,6 @@ package dev.qwen4j.model;
 public final class ContextOverflowException extends RuntimeException {
     public ContextOverflowException(int position, int count, int capacity) {
         super("context is full: " + position + " tokens already in context + " + count + " new > context size " + capacity
-                + " (use a larger --ctx or a shorter prompt)");
+                + " (a larger context or a shorter prompt is needed)");
     }
 }

@@ -14,6 +14,8 @@ public record ModelConfig(String architecture, int vocabSize, int contextLength,
         require(headDim > 0 && ropeDims > 0 && ropeDims % 2 == 0 && ropeDims <= headDim,
                 "rope.dimension_count " + ropeDims + " must be even and at most the head width " + headDim);
         require(contextLength > 0, "context_length must be positive");
+        require(Double.isFinite(ropeTheta) && ropeTheta > 0, "rope.freq_base must be a positive number, file has " + ropeTheta);
+        require(Float.isFinite(rmsEps) && rmsEps > 0, "attention.layer_norm_rms_epsilon must be a positive number, file has " + rmsEps);
     }
 
     /** Query heads per KV head (GQA group size). */

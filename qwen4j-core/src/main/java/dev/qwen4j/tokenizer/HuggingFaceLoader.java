@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** Reads a Hugging Face tokenizer folder (QWEN_SPEC.md §5.7, last paragraph). */
-final class HuggingFaceLoader {
+public final class HuggingFaceLoader {
     private HuggingFaceLoader() {
     }
 
@@ -103,8 +103,11 @@ final class HuggingFaceLoader {
         return null;
     }
 
-    /** A string, or a list of {name, template} entries of which "default" is used. */
-    private static String chatTemplate(Object o) {
+    /**
+     * The {@code chat_template} value of a {@code tokenizer_config.json}: a string, or a list of {name, template}
+     * entries of which "default" is used; null when absent.
+     */
+    public static String chatTemplate(Object o) {
         if (o instanceof String s) return s;
         if (o instanceof List<?> l) {
             for (Object e : l) {
@@ -126,8 +129,11 @@ final class HuggingFaceLoader {
         throw new IllegalArgumentException(file + ": '" + what + "' should be an array");
     }
 
+    /** Token ids index arrays sized by the largest one: far above any real vocabulary (Qwen: ~152k) is an error. */
+    static final int MAX_TOKEN_ID = (1 << 24) - 1;
+
     private static int toInt(Object o, Path file, String what) {
-        if (o instanceof Long l && l >= 0 && l < Integer.MAX_VALUE) return (int) (long) l;
-        throw new IllegalArgumentException(file + ": '" + what + "' holds " + o + ", expected a token id");
+        if (o instanceof Long l && l >= 0 && l <= MAX_TOKEN_ID) return (int) (long) l;
+        throw new IllegalArgumentException(file + ": '" + what + "' holds " + o + ", expected a token id (0.." + MAX_TOKEN_ID + ")");
     }
 }

@@ -89,4 +89,14 @@ class ModelLoadingTest {
         }
         return out;
     }
+
+    @Test
+    void nonFiniteNormEpsilonOrRopeBaseIsRefusedAtLoad() {
+        InvalidModelException eps = assertThrows(InvalidModelException.class,
+                () -> new ModelConfig("qwen3", 2048, 4096, 128, 4, 256, 4, 2, 32, 32, 1e6, Float.NaN));
+        assertTrue(eps.getMessage().contains("layer_norm_rms_epsilon"), eps.getMessage());
+        InvalidModelException theta = assertThrows(InvalidModelException.class,
+                () -> new ModelConfig("qwen3", 2048, 4096, 128, 4, 256, 4, 2, 32, 32, 0, 1e-6f));
+        assertTrue(theta.getMessage().contains("freq_base"), theta.getMessage());
+    }
 }

@@ -96,7 +96,7 @@ class VectorParityTest {
     void f32RowsShorterThanAVectorAndWithTails() {
         for (int n : new int[] {4, 13, 37}) {
             Tensor w = RandomWeights.tensor(GgmlType.F32, 9, n, n);
-            for (int batch : new int[] {1, 3}) {
+            for (int batch : new int[] {1, 3, 17}) {
                 float[] x = RandomWeights.vector(n * batch, n + batch);
                 float[] expected = new float[9 * batch];
                 float[] got = new float[9 * batch];

@@ -58,6 +58,13 @@ class TokenizerTest {
     }
 
     @Test
+    void aHugeTokenIdInTokenizerJsonIsAnErrorNotAnOutOfMemoryCrash(@TempDir Path dir) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"h\":2000000000},\"merges\":[]}}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tokenizer.fromHuggingFace(dir));
+        assertTrue(e.getMessage().endsWith("'model.vocab' holds 2000000000, expected a token id (0..16777215)"), e.getMessage());
+    }
+
+    @Test
     void byteTableSpotChecks() {
         assertEquals('\u0100', ByteLevel.charOf(0x00));
         assertEquals('\u0109', ByteLevel.charOf(0x09));

@@ -50,7 +50,7 @@ public final class Activations {
      * the converted values), {@code dt[j·tp + t]} the scale of block j of vector t, and for Q8_K
      * {@code s32t[i·tp + t]} its sums of 32 quants. {@code tp} is the batch rounded up to 16; the padding is zero.
      */
-    public static final int TRANSPOSE_MIN = 8;
+    public static final int TRANSPOSE_MIN = 16;
     public int tp;
     public float[] xt = new float[0];
     public float[] dt = new float[0];

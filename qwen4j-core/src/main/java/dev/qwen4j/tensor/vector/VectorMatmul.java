@@ -545,6 +545,7 @@ public final class VectorMatmul implements MatmulKernel {
 
     private static float q4_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
+        float[] scales = new float[8];
         FloatVector acc = FloatVector.zero(FS);
         float corr = 0;
         for (int b = 0; b < blocks; b++) {
@@ -552,17 +553,20 @@ public final class VectorMatmul implements MatmulKernel {
             int xo = (ab + b) * 256;
             long s8 = seg.get(I64, blk + 4);
             int s4 = seg.get(I32, blk + 12);
+            for (int j = 0; j < 8; j++) scales[j] = kScale(s8, s4, j);
             FloatVector sb = FloatVector.zero(FS);
             // Sub-blocks 2g (low nibbles) and 2g+1 (high nibbles), each summed exactly, then scaled into sb.
             for (int g = 0; g < 4; g++) {
                 FloatVector s0 = FloatVector.zero(FS), s1 = s0;
                 for (int k = 0; k < 32; k += L) {
                     IntVector q = ints(seg, blk + 16 + 32 * g + k);
-                    s0 = lowNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
-                    s1 = highNibbles(q).fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
+                    FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
+                    s0 = lo.fma(FloatVector.fromArray(FS, xq, xo + 64 * g + k), s0);
+                    s1 = hi.fma(FloatVector.fromArray(FS, xq, xo + 64 * g + 32 + k), s1);
                 }
-                sb = s0.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g)), sb);
-                sb = s1.fma(FloatVector.broadcast(FS, kScale(s8, s4, 2 * g + 1)), sb);
+                sb = s0.fma(FloatVector.broadcast(FS, scales[2 * g]), sb);
+                sb = s1.fma(FloatVector.broadcast(FS, scales[2 * g + 1]), sb);
             }
             float dx = a.d[ab + b];
             acc = sb.fma(FloatVector.broadcast(FS, f16(seg, blk) * dx), acc);
@@ -672,23 +676,35 @@ public final class VectorMatmul implements MatmulKernel {
 
     private static float q6_K(MemorySegment seg, long off, int blocks, Activations a, int ab) {
         float[] xq = a.qf;
+        float[] scales = new float[16];
         FloatVector acc = FloatVector.zero(FS);
         float corr = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = off + 210L * b;
             int xo = (ab + b) * 256;
+            // The 16 scales as floats in a small array: each group then takes one broadcast load.
+            for (int j = 0; j < 16; j += L) bytesToFloats(bytes(seg, blk + 192 + j)).intoArray(scales, j);
             FloatVector sb = FloatVector.zero(FS);
             for (int h = 0; h < 2; h++) {
                 for (int l = 0; l < 32; l += L) {
                     IntVector ql0 = ints(seg, blk + 64 * h + l);
                     IntVector ql1 = ints(seg, blk + 64 * h + 32 + l);
-                    IntVector qh = ints(seg, blk + 128 + 32 * h + l);
+                    // qh moved up by 4: its bit pairs 2k..2k+1 land on 4..5 after a right shift by 2k.
+                    IntVector qh = ints(seg, blk + 128 + 32 * h + l).lanewise(VectorOperators.LSHL, 4);
                     int e = xo + 128 * h + l;
                     int si = 8 * h + l / 16;
-                    for (int k = 0; k < 4; k++) {
-                        sb = q6Level(ql0, ql1, qh, k).mul(FloatVector.fromArray(FS, xq, e + 32 * k))
-                                .fma(FloatVector.broadcast(FS, scale6(seg, blk, si + 2 * k)), sb);
-                    }
+                    IntVector q0 = ql0.and(0x0F).or(qh.and(0x30));
+                    IntVector q1 = ql1.and(0x0F).or(qh.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    IntVector q2 = ql0.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(qh.lanewise(VectorOperators.LSHR, 4).and(0x30));
+                    IntVector q3 = ql1.lanewise(VectorOperators.LSHR, 4).and(0x0F).or(qh.lanewise(VectorOperators.LSHR, 6).and(0x30));
+                    sb = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, xq, e))
+                            .fma(FloatVector.broadcast(FS, scales[si]), sb);
+                    sb = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, xq, e + 32))
+                            .fma(FloatVector.broadcast(FS, scales[si + 2]), sb);
+                    sb = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, xq, e + 64))
+                            .fma(FloatVector.broadcast(FS, scales[si + 4]), sb);
+                    sb = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(FS, xq, e + 96))
+                            .fma(FloatVector.broadcast(FS, scales[si + 6]), sb);
                 }
             }
             float dd = f16(seg, blk + 208) * a.d[ab + b];
