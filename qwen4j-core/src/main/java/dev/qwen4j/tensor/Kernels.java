@@ -21,8 +21,8 @@ import dev.qwen4j.tensor.quant.RowCodec;
  *
  * <p>System properties: {@code qwen4j.kernels} (auto|portable|vector), {@code qwen4j.kernels.spinMicros} (how long
  * idle workers spin before parking, default 500), {@code qwen4j.vector.bits} (256|512, default: the CPU's widest),
- * {@code qwen4j.kernels.warmup} (true|false, default true: the first instance compiles the vector kernels in a
- * background thread, see {@link KernelWarmup}).
+ * {@code qwen4j.kernels.warmup} (true|false, default false: when true the first instance compiles the vector
+ * kernels in a background thread — off because it made the real products slower, see {@link KernelWarmup}).
  */
 public final class Kernels implements AutoCloseable {
 

@@ -14,7 +14,7 @@ class KernelWarmupTest {
             assertDoesNotThrow(() -> KernelWarmup.run(new PortableMatmul()));
             MatmulKernel v = new dev.qwen4j.tensor.vector.VectorMatmul();
             assertDoesNotThrow(() -> KernelWarmup.run(v));
-            // Some Kernels of this JVM already started it (this test's own at the latest).
+            // Off by default (it slowed the real products down): creating Kernels starts nothing.
             assertNull(KernelWarmup.startOnce(v));
         }
     }
