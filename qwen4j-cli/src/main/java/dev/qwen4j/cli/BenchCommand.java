@@ -184,15 +184,18 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
     }
 
-    /** "qwen35 0.80B Q8_0": architecture, parameter count and the dominant weight type (as llama-bench labels it). */
+    /**
+     * "qwen35 0.75B Q8_0": architecture, parameter count and the weight type of most matrices (a Q4_K_M file is
+     * mostly Q4_K, though its large Q6_K output head holds more bytes).
+     */
     static String modelType(GgufFile gguf) {
-        Map<GgmlType, Long> bytesByType = new EnumMap<>(GgmlType.class);
+        Map<GgmlType, Long> matricesByType = new EnumMap<>(GgmlType.class);
         long params = 0;
         for (Tensor t : gguf.tensors()) {
             params += t.elementCount();
-            if (t.shape().length >= 2) bytesByType.merge(t.type(), t.byteSize(), Long::sum);
+            if (t.shape().length >= 2) matricesByType.merge(t.type(), 1L, Long::sum);
         }
-        GgmlType main = bytesByType.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(GgmlType.F32);
+        GgmlType main = matricesByType.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(GgmlType.F32);
         return String.format(Locale.ROOT, "%s %.2fB %s", gguf.getString("general.architecture", "?"), params / 1e9, main);
     }
 
