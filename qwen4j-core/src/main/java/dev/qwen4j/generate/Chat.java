@@ -34,12 +34,21 @@ public final class Chat {
      *
      * @param maxTokens      the most new tokens; ≤ 0 = until the context is full
      * @param thinkingBudget the most reasoning tokens before {@code </think>} is forced; &lt; 0 = none
+     * @param draftTokens    speculative decoding's draft length, 0 = off; greedy sampling only
+     *                       ({@link GenerationRequest#draftTokens()})
      */
     public record ReplyOptions(SamplingParams sampling, int maxTokens, int thinkingBudget, List<String> stopStrings,
-                               LoopPolicy loopPolicy) {
+                               LoopPolicy loopPolicy, int draftTokens) {
         public ReplyOptions {
             stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
             if (loopPolicy == null) loopPolicy = LoopPolicy.CLOSE_THINKING;
+            if (draftTokens < 0) throw new IllegalArgumentException("the draft length must be ≥ 0, got " + draftTokens);
+        }
+
+        /** Options without drafting. */
+        public ReplyOptions(SamplingParams sampling, int maxTokens, int thinkingBudget, List<String> stopStrings,
+                            LoopPolicy loopPolicy) {
+            this(sampling, maxTokens, thinkingBudget, stopStrings, loopPolicy, 0);
         }
 
         public static ReplyOptions defaults() {
@@ -128,6 +137,7 @@ public final class Chat {
                 .stopStrings(options.stopStrings())
                 .loopPolicy(options.loopPolicy())
                 .tools(tools)
+                .draftTokens(options.draftTokens())
                 .build();
         GenerationResult result = session.generate(request, listener);
         last = result;

@@ -20,10 +20,13 @@ import java.util.List;
  * @param checkpointHints  prompt positions worth a prompt-cache checkpoint (e.g. where the history ends);
  *                         the start of the last assistant header is always one
  * @param tools            the tools offered in the prompt: their schemas type the arguments of Qwen3.5 calls
+ * @param draftTokens      speculative decoding: up to this many tokens drafted by prompt lookup are checked in
+ *                         one forward pass; 0 = off. Used only with greedy sampling (temperature 0), ignored
+ *                         otherwise. The output is the same as without drafting, only the forward passes differ.
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, List<String> stopStrings,
                                 int thinkingBudget, LoopPolicy loopPolicy, boolean parseThinking, int[] checkpointHints,
-                                List<ToolDefinition> tools) {
+                                List<ToolDefinition> tools, int draftTokens) {
 
     public GenerationRequest {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
@@ -31,6 +34,7 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         stopStrings = List.copyOf(stopStrings);
         checkpointHints = checkpointHints.clone();
         tools = tools == null ? List.of() : List.copyOf(tools);
+        if (draftTokens < 0) throw new IllegalArgumentException("the draft length must be ≥ 0, got " + draftTokens);
     }
 
     public static Builder builder(int[] prompt) {
@@ -40,14 +44,14 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
     public Builder toBuilder() {
         return new Builder(prompt).sampling(sampling).maxTokens(maxTokens).stopStrings(stopStrings)
                 .thinkingBudget(thinkingBudget).loopPolicy(loopPolicy).parseThinking(parseThinking)
-                .checkpointHints(checkpointHints).tools(tools);
+                .checkpointHints(checkpointHints).tools(tools).draftTokens(draftTokens);
     }
 
     @Override
     public String toString() {
         return "GenerationRequest[" + prompt.length + " prompt tokens, " + sampling + ", max " + maxTokens
                 + ", stop " + stopStrings + ", thinking budget " + thinkingBudget + ", loops " + loopPolicy
-                + ", hints " + Arrays.toString(checkpointHints) + "]";
+                + ", hints " + Arrays.toString(checkpointHints) + ", draft " + draftTokens + "]";
     }
 
     public static final class Builder {
@@ -60,6 +64,7 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         private boolean parseThinking = true;
         private int[] checkpointHints = new int[0];
         private List<ToolDefinition> tools = List.of();
+        private int draftTokens;
 
         private Builder(int[] prompt) {
             this.prompt = prompt;
@@ -105,9 +110,14 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
             return this;
         }
 
+        public Builder draftTokens(int v) {
+            draftTokens = v;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, sampling, maxTokens, stopStrings, thinkingBudget, loopPolicy,
-                    parseThinking, checkpointHints, tools);
+                    parseThinking, checkpointHints, tools, draftTokens);
         }
     }
 }

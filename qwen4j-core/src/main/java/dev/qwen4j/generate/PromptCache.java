@@ -144,6 +144,16 @@ public final class PromptCache {
         }
     }
 
+    /**
+     * After the caller rewound the state itself (to drop drafted tokens it did not keep): forgets the tokens
+     * past the state's position and the checkpoints after it.
+     */
+    public void rewound() {
+        if (state.position() > length) throw new IllegalStateException("state at " + state.position() + " is past the cache at " + length);
+        length = state.position();
+        checkpoints.removeIf(e -> e.position() > length);
+    }
+
     /** Checkpoints the current position (if this state needs checkpoints and none exists here yet). */
     public void checkpoint(Kind kind) {
         if (!keepsCheckpoints() || length == 0) return;

@@ -3,6 +3,7 @@ package dev.qwen4j.generate;
 import dev.qwen4j.chat.ChatTemplate.ToolCallFormat;
 import dev.qwen4j.model.LanguageModel;
 import dev.qwen4j.model.ModelState;
+import dev.qwen4j.model.PromptLookup;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -147,6 +148,7 @@ public final class Session implements AutoCloseable {
         long firstTokenAt = 0;
         long decodeStart = System.nanoTime();
         int nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
+        Drafts drafts = params.isGreedy() && request.draftTokens() > 0 ? new Drafts(request.draftTokens()) : null;
         FinishReason finish;
 
         while (true) {
@@ -163,6 +165,9 @@ public final class Session implements AutoCloseable {
                 forceCloseThinking(forced); // the budget is spent: close the think block so the model answers
             }
             int token = forced.isEmpty() ? sampler.sample(logits, context, contextLength) : forced.poll();
+            // A drafted token already fed, if it is the one chosen; else the unchecked drafts are taken back.
+            boolean prefed = drafts != null && drafts.confirm(token);
+            if (drafts != null && !prefed) drafts.rewind(contextLength, context);
             if (firstTokenAt == 0) firstTokenAt = System.nanoTime();
             sampler.accept(token);
             if (count == generated.length) generated = Arrays.copyOf(generated, count * 2);
@@ -188,29 +193,130 @@ public final class Session implements AutoCloseable {
                     break;
                 }
             }
-            if (cache.length() >= contextSize()) {
+            if (contextLength >= contextSize()) {
                 finish = FinishReason.CONTEXT_FULL;
                 break;
             }
             if (contextLength == context.length) context = Arrays.copyOf(context, contextLength * 2);
             context[contextLength++] = token;
-            feed(context, contextLength - 1, 1, logits);
+            if (prefed) {
+                drafts.nextLogits(logits);
+            } else if (drafts == null || !forced.isEmpty() || !drafts.feed(context, contextLength, draftRoom(request, contextLength, count), logits)) {
+                feed(context, contextLength - 1, 1, logits);
+            }
             decoded++;
-            if (cache.length() >= nextCheckpoint) {
+            if ((drafts == null || drafts.idle()) && cache.length() >= nextCheckpoint) {
                 cache.checkpoint(PromptCache.Kind.PERIODIC);
                 nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
             }
         }
+        // The state holds exactly the context (every token but the last), as without drafting.
+        if (drafts != null) drafts.rewind(contextLength, context);
         long end = System.nanoTime();
         router.finish();
         cache.checkpoint(PromptCache.Kind.END); // the end of this answer: where the next turn usually resumes on a pure continuation
 
         Usage usage = new Usage(prompt.length, cached, count, router.reasoningTokens(), prefillNanos,
-                end - decodeStart, decoded, firstTokenAt == 0 ? 0 : firstTokenAt - start);
+                end - decodeStart, decoded, firstTokenAt == 0 ? 0 : firstTokenAt - start,
+                drafts == null ? 0 : drafts.drafted, drafts == null ? 0 : drafts.accepted);
         GenerationResult result = new GenerationResult(router.text(), router.reasoning(), router.toolCalls(),
                 Arrays.copyOf(generated, count), finish, usage, sampler.seed());
         listener.accept(new GenerationEvent.Done(result));
         return result;
+    }
+
+    /**
+     * Speculative decoding for one greedy request: after a chosen token, up to {@code max} tokens drafted by
+     * {@link PromptLookup} go through the model in the same forward pass, with logits for every position. The
+     * decode loop then chooses each next token from those logits as usual (so every token gets the same
+     * handling); while the choice equals the next draft, that draft is already fed and costs no pass. The first
+     * other choice — or the end of the answer — takes the unchecked drafts back out of the state: truncating
+     * an attention-only state, else restoring the checkpoint taken before the pass and feeding the kept ones again.
+     */
+    private final class Drafts {
+        private final PromptLookup lookup = PromptLookup.defaults();
+        private final int[] batch;
+        private final int[] draft;
+        private final float[] rows;
+        private final int vocabSize = model.vocabSize();
+        private ModelState.Checkpoint before;
+        private int size;     // tokens in the pending batch (0: none pending)
+        private int kept;     // of which the first this many are confirmed
+        private int pause;    // passes to skip drafting after a draft was rejected outright
+        int drafted;
+        int accepted;
+
+        Drafts(int max) {
+            batch = new int[max + 1];
+            draft = new int[max];
+            rows = new float[(max + 1) * vocabSize];
+        }
+
+        /**
+         * Feeds the last context token plus a draft continuing the context, if one is found and fits in
+         * {@code room} tokens; the logits after the last context token go to {@code logits}. False: nothing fed.
+         */
+        boolean feed(int[] context, int length, int room, float[] logits) {
+            if (pause > 0) {
+                pause--;
+                return false;
+            }
+            int k = lookup.draft(context, length, Math.min(draft.length, room), draft);
+            if (k <= 0) return false;
+            ModelState state = cache.state();
+            batch[0] = context[length - 1];
+            System.arraycopy(draft, 0, batch, 1, k);
+            before = state.canTruncate() ? null : state.checkpoint();
+            model.forward(state, batch, 0, k + 1, rows, true);
+            cache.appended(batch, 0, k + 1);
+            size = k + 1;
+            kept = 1;
+            drafted += k;
+            nextLogits(logits);
+            return true;
+        }
+
+        /** Whether no drafts are pending: the state holds exactly the tokens kept. */
+        boolean idle() {
+            return size == 0;
+        }
+
+        /** Whether {@code token} is the next pending draft (then it counts as fed). */
+        boolean confirm(int token) {
+            if (kept >= size || batch[kept] != token) return false;
+            kept++;
+            accepted++;
+            return true;
+        }
+
+        /** Copies the logits after the latest confirmed token; ends the batch once every draft is confirmed. */
+        void nextLogits(float[] logits) {
+            System.arraycopy(rows, (kept - 1) * vocabSize, logits, 0, vocabSize);
+            if (kept == size) size = 0;
+        }
+
+        /** Takes the state back to {@code context[0 .. length)} if drafts past it are still in it. */
+        void rewind(int length, int[] context) {
+            if (size == 0 && cache.length() <= length) return;
+            if (size > 0 && kept == 1) pause = 4; // the whole draft was wrong: drafting here is not paying off
+            size = 0;
+            if (cache.length() <= length) return;
+            ModelState state = cache.state();
+            if (state.canTruncate()) {
+                state.truncate(length);
+            } else {
+                state.restore(before);
+                int from = before.position();
+                if (length > from) model.forward(state, context, from, length - from, rows, false);
+            }
+            cache.rewound();
+        }
+    }
+
+    /** The most drafts worth feeding after the token at {@code contextLength − 1}: within the context and max tokens. */
+    private int draftRoom(GenerationRequest request, int contextLength, int count) {
+        int room = contextSize() - contextLength;
+        return request.maxTokens() > 0 ? Math.min(room, request.maxTokens() - count) : room;
     }
 
     private void forceCloseThinking(ArrayDeque<Integer> forced) {

@@ -9,11 +9,26 @@ package dev.qwen4j.generate;
  * @param reasoningTokens    generated tokens inside the think block
  * @param prefillNanos       time to process the {@code promptTokens − cachedTokens} new prompt tokens
  * @param decodeNanos        time spent generating after the prompt (sampling + one forward per token)
- * @param decodedTokens      forwards run during decoding
+ * @param decodedTokens      tokens decoded after the prompt, by a forward pass of their own or as accepted drafts
  * @param timeToFirstTokenNanos from the start of the request to the first generated token
+ * @param draftedTokens      tokens drafted by prompt lookup and checked by the model (speculative decoding)
+ * @param acceptedTokens     drafted tokens that were kept: each saved a forward pass
  */
 public record Usage(int promptTokens, int cachedTokens, int completionTokens, int reasoningTokens,
-                    long prefillNanos, long decodeNanos, int decodedTokens, long timeToFirstTokenNanos) {
+                    long prefillNanos, long decodeNanos, int decodedTokens, long timeToFirstTokenNanos,
+                    int draftedTokens, int acceptedTokens) {
+
+    /** Usage of a generation without drafting. */
+    public Usage(int promptTokens, int cachedTokens, int completionTokens, int reasoningTokens,
+                 long prefillNanos, long decodeNanos, int decodedTokens, long timeToFirstTokenNanos) {
+        this(promptTokens, cachedTokens, completionTokens, reasoningTokens, prefillNanos, decodeNanos, decodedTokens,
+                timeToFirstTokenNanos, 0, 0);
+    }
+
+    /** The share of drafted tokens the model agreed with (0 when nothing was drafted). */
+    public double acceptanceRate() {
+        return draftedTokens == 0 ? 0 : (double) acceptedTokens / draftedTokens;
+    }
 
     /** Prompt tokens that went through the model. */
     public int processedPromptTokens() {
