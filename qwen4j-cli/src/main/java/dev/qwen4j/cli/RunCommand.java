@@ -116,6 +116,10 @@ final class RunCommand implements Callable<Integer> {
         m.put("prefill_tokens_per_second", round(u.prefillTokensPerSecond()));
         m.put("decode_tokens_per_second", round(u.decodeTokensPerSecond()));
         m.put("time_to_first_token_seconds", round(u.timeToFirstTokenSeconds()));
+        if (u.draftedTokens() > 0) {
+            m.put("drafted_tokens", (long) u.draftedTokens());
+            m.put("accepted_tokens", (long) u.acceptedTokens());
+        }
         return m;
     }
 

@@ -51,10 +51,14 @@ public record Usage(int promptTokens, int cachedTokens, int completionTokens, in
         return nanos <= 0 || tokens <= 0 ? 0 : tokens * 1e9 / nanos;
     }
 
-    /** One line for people: "12 tokens, 34.5 tok/s, prompt 40 (32 cached) at 512.0 tok/s, first token 0.12 s". */
+    /**
+     * One line for people: "12 tokens, 34.5 tok/s | prompt 40 (32 cached), 512.0 tok/s | first token 0.12 s", plus
+     * " | drafts 9/12 accepted" when drafting.
+     */
     public String summary() {
-        return String.format(java.util.Locale.ROOT, "%d tokens, %.1f tok/s | prompt %d (%d cached), %.1f tok/s | first token %.2f s",
+        String line = String.format(java.util.Locale.ROOT, "%d tokens, %.1f tok/s | prompt %d (%d cached), %.1f tok/s | first token %.2f s",
                 completionTokens, decodeTokensPerSecond(), promptTokens, cachedTokens, prefillTokensPerSecond(),
                 timeToFirstTokenSeconds());
+        return draftedTokens == 0 ? line : line + " | drafts " + acceptedTokens + "/" + draftedTokens + " accepted";
     }
 }
