@@ -4,6 +4,7 @@ import dev.qwen4j.gguf.GgufWriter;
 import dev.qwen4j.model.DeltaNetConfig;
 import dev.qwen4j.model.InvalidModelException;
 import dev.qwen4j.model.ModelConfig;
+import dev.qwen4j.model.Models;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -100,29 +101,7 @@ public record HfConfig(ModelConfig config, DeltaNetConfig deltaNet, boolean tied
 
     /** The {@code <arch>.*} hyperparameter keys (QWEN_SPEC.md §3.3, §4.8.3). */
     void writeMetadata(GgufWriter w) {
-        ModelConfig c = config;
-        String k = c.architecture() + ".";
-        w.putUInt32(k + "context_length", c.contextLength());
-        w.putUInt32(k + "embedding_length", c.hidden());
-        w.putUInt32(k + "block_count", c.layers());
-        w.putUInt32(k + "feed_forward_length", c.ffn());
-        w.putUInt32(k + "attention.head_count", c.heads());
-        w.putUInt32(k + "attention.head_count_kv", c.kvHeads());
-        w.putFloat32(k + "rope.freq_base", (float) c.ropeTheta());
-        w.putFloat32(k + "attention.layer_norm_rms_epsilon", c.rmsEps());
-        w.putUInt32(k + "attention.key_length", c.headDim());
-        w.putUInt32(k + "attention.value_length", c.headDim());
-        if (deltaNet != null) {
-            DeltaNetConfig d = deltaNet;
-            w.putUInt32(k + "rope.dimension_count", c.ropeDims());
-            w.putInt32s(k + "rope.dimension_sections", ropeSections);
-            w.putUInt32(k + "ssm.conv_kernel", d.convKernel());
-            w.putUInt32(k + "ssm.state_size", d.keyHeadDim());
-            w.putUInt32(k + "ssm.group_count", d.keyHeads());
-            w.putUInt32(k + "ssm.time_step_rank", d.valueHeads());
-            w.putUInt32(k + "ssm.inner_size", d.valueDim());
-            w.putUInt32(k + "full_attention_interval", d.fullAttentionInterval());
-        }
+        Models.writeHyperparameters(w, config, deltaNet, ropeSections, 0);
     }
 
     /** Key lookup in {@code text_config} then the top level; rope keys also inside {@code rope_parameters} / {@code rope_scaling}. */

@@ -1,6 +1,7 @@
 package dev.qwen4j.model;
 
 import dev.qwen4j.gguf.GgufFile;
+import dev.qwen4j.gguf.GgufWriter;
 import dev.qwen4j.tensor.Kernels;
 import dev.qwen4j.tensor.Tensor;
 
@@ -78,6 +79,39 @@ public final class Models {
         }
         return new DeltaNetConfig(gguf.getInt(k + "ssm.group_count"), valueHeads, gguf.getInt(k + "ssm.state_size"),
                 inner / valueHeads, gguf.getInt(k + "ssm.conv_kernel"), gguf.getInt(k + "full_attention_interval", 4));
+    }
+
+    /**
+     * Writes the {@code <arch>.*} hyperparameter keys that {@link #config} and {@link #deltaNetConfig} read back
+     * (QWEN_SPEC.md §3.3, §4.8.3) — the one writer for converted and synthetic files. Qwen2 files carry no
+     * key/value length when it is hidden / heads (as real Qwen2.5 GGUFs); {@code mtpLayers} MTP blocks are counted
+     * in {@code block_count} and named in {@code nextn_predict_layers}.
+     */
+    public static void writeHyperparameters(GgufWriter w, ModelConfig c, DeltaNetConfig d, int[] ropeSections, int mtpLayers) {
+        String k = c.architecture() + ".";
+        w.putUInt32(k + "context_length", c.contextLength());
+        w.putUInt32(k + "embedding_length", c.hidden());
+        w.putUInt32(k + "block_count", c.layers() + mtpLayers);
+        w.putUInt32(k + "feed_forward_length", c.ffn());
+        w.putUInt32(k + "attention.head_count", c.heads());
+        w.putUInt32(k + "attention.head_count_kv", c.kvHeads());
+        w.putFloat32(k + "rope.freq_base", (float) c.ropeTheta());
+        w.putFloat32(k + "attention.layer_norm_rms_epsilon", c.rmsEps());
+        if (!c.architecture().equals("qwen2") || c.headDim() * c.heads() != c.hidden()) {
+            w.putUInt32(k + "attention.key_length", c.headDim());
+            w.putUInt32(k + "attention.value_length", c.headDim());
+        }
+        if (d != null) {
+            w.putUInt32(k + "rope.dimension_count", c.ropeDims());
+            w.putInt32s(k + "rope.dimension_sections", ropeSections);
+            w.putUInt32(k + "ssm.conv_kernel", d.convKernel());
+            w.putUInt32(k + "ssm.state_size", d.keyHeadDim());
+            w.putUInt32(k + "ssm.group_count", d.keyHeads());
+            w.putUInt32(k + "ssm.time_step_rank", d.valueHeads());
+            w.putUInt32(k + "ssm.inner_size", d.valueDim());
+            w.putUInt32(k + "full_attention_interval", d.fullAttentionInterval());
+            if (mtpLayers > 0) w.putUInt32(k + "nextn_predict_layers", mtpLayers);
+        }
     }
 
     /** The parts every family shares: embedding, final norm, output head (tied to the embedding when absent). */

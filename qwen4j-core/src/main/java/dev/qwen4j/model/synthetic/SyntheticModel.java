@@ -3,6 +3,7 @@ package dev.qwen4j.model.synthetic;
 import dev.qwen4j.gguf.GgufWriter;
 import dev.qwen4j.model.DeltaNetConfig;
 import dev.qwen4j.model.ModelConfig;
+import dev.qwen4j.model.Models;
 import dev.qwen4j.tensor.GgmlType;
 import dev.qwen4j.tensor.quant.RowCodec;
 
@@ -288,34 +289,15 @@ public final class SyntheticModel {
 
         private void metadata() {
             String a = c.architecture();
-            String k = a + ".";
             w.putString("general.architecture", a);
             w.putString("general.name", "qwen4j synthetic " + a);
-            w.putUInt32(k + "context_length", c.contextLength());
-            w.putUInt32(k + "embedding_length", c.hidden());
-            w.putUInt32(k + "block_count", c.layers() + shape.mtpLayers());
-            w.putUInt32(k + "feed_forward_length", c.ffn());
-            w.putUInt32(k + "attention.head_count", c.heads());
-            w.putUInt32(k + "attention.head_count_kv", c.kvHeads());
-            w.putFloat32(k + "rope.freq_base", (float) c.ropeTheta());
-            w.putFloat32(k + "attention.layer_norm_rms_epsilon", c.rmsEps());
-            if (!a.equals("qwen2") || c.headDim() * c.heads() != c.hidden()) {
-                w.putUInt32(k + "attention.key_length", c.headDim());
-                w.putUInt32(k + "attention.value_length", c.headDim());
-            }
+            int[] sections = null;
             if (d != null) {
-                w.putUInt32(k + "rope.dimension_count", c.ropeDims());
                 int half = c.ropeDims() / 2;
                 int s0 = (half + 2) / 3, s1 = (half + 1) / 3;     // e.g. 32 → [11, 11, 10, 0]
-                w.putInt32s(k + "rope.dimension_sections", s0, s1, half - s0 - s1, 0);
-                w.putUInt32(k + "ssm.conv_kernel", d.convKernel());
-                w.putUInt32(k + "ssm.state_size", d.keyHeadDim());
-                w.putUInt32(k + "ssm.group_count", d.keyHeads());
-                w.putUInt32(k + "ssm.time_step_rank", d.valueHeads());
-                w.putUInt32(k + "ssm.inner_size", d.valueDim());
-                w.putUInt32(k + "full_attention_interval", d.fullAttentionInterval());
-                if (shape.mtpLayers() > 0) w.putUInt32(k + "nextn_predict_layers", shape.mtpLayers());
+                sections = new int[] {s0, s1, half - s0 - s1, 0};
             }
+            Models.writeHyperparameters(w, c, d, sections, shape.mtpLayers());
             vocabulary(a);
         }
 
