@@ -45,9 +45,7 @@ final class ModelOptions {
             try (dev.qwen4j.gguf.GgufFile gguf = dev.qwen4j.gguf.GgufFile.open(file)) {
                 // A context beyond what the model was trained for is refused for that reason, not for memory.
                 long trained = gguf.getLong(gguf.getString("general.architecture", "") + ".context_length", Long.MAX_VALUE);
-                if (contextSize != null && contextSize > trained) {
-                    throw new IllegalArgumentException("--ctx " + contextSize + " exceeds the model's maximum context of " + trained);
-                }
+                requireWithinTrained(trained);
                 ctx = (int) Math.min(ctx, trained);
             }
             HubAccess.checkMemory(model, file, ctx, err);
@@ -72,11 +70,14 @@ final class ModelOptions {
 
     int contextSize(Engine engine) {
         if (contextSize == null) return engine.defaultContextSize();
-        int trained = engine.model().trainedContextLength();
-        if (contextSize > trained) {
-            throw new IllegalArgumentException("--ctx " + contextSize + " exceeds the model's maximum context of " + trained);
-        }
+        requireWithinTrained(engine.model().trainedContextLength());
         if (contextSize < 16) throw new IllegalArgumentException("--ctx " + contextSize + " is too small (at least 16)");
         return contextSize;
+    }
+
+    private void requireWithinTrained(long trained) {
+        if (contextSize != null && contextSize > trained) {
+            throw new IllegalArgumentException("--ctx " + contextSize + " exceeds the model's maximum context of " + trained);
+        }
     }
 }
