@@ -117,8 +117,9 @@ public final class Models {
     /** The parts every family shares: embedding, final norm, output head (tied to the embedding when absent). */
     static Decoder assemble(GgufFile gguf, ModelConfig c, Kernels kernels, WeightReader w, List<DecoderLayer> layers,
                             Decoder.StateLayout layout, LoadOptions options) {
-        Tensor embedding = w.matrix("token_embd.weight", c.hidden(), c.vocabSize());
-        Tensor output = w.has("output.weight") ? w.matrix("output.weight", c.hidden(), c.vocabSize()) : embedding;
+        Tensor embedding = w.table("token_embd.weight", c.hidden(), c.vocabSize());
+        Tensor output = w.has("output.weight") ? w.matrix("output.weight", c.hidden(), c.vocabSize()) : w.product(embedding);
+        kernels.prepare(w.products());
         return new Decoder(c, gguf, kernels, embedding, layers, w.vector("output_norm.weight", c.hidden()), output, layout, options);
     }
 }

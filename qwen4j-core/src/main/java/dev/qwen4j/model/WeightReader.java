@@ -5,7 +5,9 @@ import dev.qwen4j.tensor.GgmlType;
 import dev.qwen4j.tensor.Kernels;
 import dev.qwen4j.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -22,6 +24,8 @@ final class WeightReader {
     static final Set<GgmlType> VECTOR_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
 
     private final GgufFile gguf;
+    /** Every matrix handed out for products, in order: what {@link Kernels#prepare} gets once the model is built. */
+    private final List<Tensor> products = new ArrayList<>();
     private final Kernels kernels;
 
     WeightReader(GgufFile gguf, Kernels kernels) {
@@ -35,11 +39,26 @@ final class WeightReader {
 
     /** A linear layer's weight: {@code out} rows of {@code in} values (ggml shape [in, out]). */
     Tensor matrix(String name, long in, long out) {
+        return product(table(name, in, out));
+    }
+
+    /** A matrix only looked up by row (an embedding): checked like {@link #matrix}, but not prepared for products. */
+    Tensor table(String name, long in, long out) {
         Tensor t = checked(name, in, out);
         if (!MATRIX_TYPES.contains(t.type())) {
             throw new InvalidModelException("tensor " + name + ": type " + t.type() + " cannot be used as a weight matrix");
         }
         return t;
+    }
+
+    /** Marks {@code t} as multiplied with (e.g. a table that is also the tied output head). */
+    Tensor product(Tensor t) {
+        products.add(t);
+        return t;
+    }
+
+    List<Tensor> products() {
+        return List.copyOf(products);
     }
 
     /** A 1-D vector of length n (norm weight, bias, per-head scalar), as floats. */

@@ -30,8 +30,11 @@ public final class Kernels implements AutoCloseable {
     public enum Implementation { AUTO, PORTABLE, VECTOR }
 
     private static final String VECTOR_CLASS = "dev.qwen4j.tensor.vector.VectorMatmul";
-    /** Rows per chunk handed to a thread are a multiple of this (vector kernels tile rows in fours). */
-    private static final int ROW_GRAIN = 16;
+    /**
+     * Rows per chunk handed to a thread are a multiple of this: vector kernels tile rows in fours and keep 4-bit
+     * weights in groups of 32 interleaved rows.
+     */
+    private static final int ROW_GRAIN = 32;
 
     private final MatmulKernel kernel;
     private final WorkerPool pool;
@@ -167,6 +170,20 @@ public final class Kernels implements AutoCloseable {
         pool.run(count, Math.max(1, grain), task);
     }
 
+    /**
+     * Lets the kernels re-lay out the weight matrices a model multiplies with (not tables only looked up by
+     * row, such as an untied embedding), on all threads; returns the bytes of memory the copies take.
+     * See {@link MatmulKernel#prepare}.
+     */
+    public synchronized long prepare(java.util.List<Tensor> matrices) {
+        java.util.List<Tensor> distinct = new java.util.ArrayList<>(new java.util.LinkedHashSet<>(matrices));
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        pool.run(distinct.size(), 1, (from, to) -> {
+            for (int i = from; i < to; i++) bytes.addAndGet(kernel.prepare(distinct.get(i)));
+        });
+        return bytes.get();
+    }
+
     /** Row {@code row} of {@code w} as floats into {@code dst[dstOffset ..]} (e.g. an embedding lookup). */
     public void dequantizeRow(Tensor w, long row, float[] dst, int dstOffset) {
         RowCodec.dequantize(w.type(), w.data(), row * w.rowBytes(), dst, dstOffset, w.rowLength());
@@ -183,5 +200,6 @@ public final class Kernels implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
+        kernel.close();
     }
 }

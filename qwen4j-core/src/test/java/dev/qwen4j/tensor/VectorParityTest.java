@@ -48,6 +48,40 @@ class VectorParityTest {
         }
     }
 
+    /**
+     * Weights prepared by the kernels (row-interleaved 4-bit copies): groups whole and cut by a thread's range,
+     * rows after the last group, one-token and batched products, against the portable kernels on the file layout.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_0", "Q4_K", "Q6_K", "Q8_0", "F16"})
+    void preparedWeightsMatchPortable(GgmlType type) {
+        try (Kernels vector = Kernels.create(3, Kernels.Implementation.VECTOR)) {
+            for (int n : type.blockSize == 256 ? new int[] {256, 1024} : new int[] {352, 1024}) {
+                int rows = 101;
+                Tensor w = RandomWeights.tensor(type, rows, n, 2000 + type.id + n);
+                long bytes = vector.prepare(java.util.List.of(w));
+                if (type == GgmlType.Q4_0) assertTrue(bytes > 0, "Q4_0 weights are packed");
+                for (int batch : new int[] {1, 2, 3, 4, 5, 16, 17, 64}) {
+                    float[] x = RandomWeights.vector(n * batch, batch * 17L + n);
+                    float[] expected = new float[rows * batch];
+                    float[] got = new float[rows * batch];
+                    PORTABLE.matmul(w, x, batch, expected);
+                    vector.matmul(w, x, batch, got);
+                    double[] mag = KernelsReferenceTest.magnitude(w, x, batch);
+                    // Fused with itself, the second copy's rows start at 101: threads' ranges cut its groups.
+                    float[][] fused = {new float[rows * batch], new float[rows * batch]};
+                    vector.matmul(new Tensor[] {w, w}, x, batch, fused);
+                    for (float[] out : new float[][] {got, fused[0], fused[1]}) {
+                        for (int i = 0; i < out.length; i++) {
+                            assertEquals(expected[i], out[i], 1e-6 * mag[i] + 1e-6,
+                                    type + " n " + n + " batch " + batch + " row " + i % rows + " vector " + i / rows);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Checks every type at the other SIMD width: 8 lanes (AVX2 machines) when this JVM uses 16, and vice versa. */
     public static final class OtherWidth {
         public static void main(String[] args) {
@@ -57,11 +91,13 @@ class VectorParityTest {
                     if (!type.isQuantized() && type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) continue;
                     if (type == GgmlType.Q8_1 || type == GgmlType.Q8_K) continue;
                     int n = type.blockSize == 256 ? 512 : 96;
-                    Tensor w = RandomWeights.tensor(type, 19, n, type.id);
+                    int rows = 19 + 40;
+                    Tensor w = RandomWeights.tensor(type, rows, n, type.id);
+                    vector.prepare(java.util.List.of(w));
                     for (int batch : new int[] {1, 3, 5, 9, 33}) {
                         float[] x = RandomWeights.vector(n * batch, batch);
-                        float[] want = new float[19 * batch];
-                        float[] got = new float[19 * batch];
+                        float[] want = new float[rows * batch];
+                        float[] got = new float[rows * batch];
                         portable.matmul(w, x, batch, want);
                         vector.matmul(w, x, batch, got);
                         double[] mag = KernelsReferenceTest.magnitude(w, x, batch);

@@ -42,6 +42,8 @@ public final class Activations {
     public int[] bsums = new int[0];
     /** Q8_K: Σq per sub-block of 32 (pairs of bsums; what Q4_K/Q5_K mins multiply). */
     public int[] sums32 = new int[0];
+    private int[] qpairs = new int[0];
+    private volatile boolean qpairsValid;
     private float[] rounded = new float[0];
 
     /**
@@ -61,6 +63,7 @@ public final class Activations {
         this.kind = kind;
         this.n = n;
         this.batch = batch;
+        this.qpairsValid = false;
         int total = n * batch;
         switch (kind) {
             case F32 -> x = src;
@@ -75,6 +78,24 @@ public final class Activations {
             case Q8_K -> quantizeQ8K(src, total);
         }
         if (batch >= TRANSPOSE_MIN) transpose();
+    }
+
+    /**
+     * The quants {@link #q} of the whole batch as 32-bit words holding the quant in both 16-bit halves (a broadcast
+     * of one word fills 16-bit lanes), made on first use after {@link #prepare}; callers on several threads may
+     * race to make them, all writing the same values.
+     */
+    public int[] qpairs() {
+        if (qpairsValid) return qpairs;
+        synchronized (this) {
+            if (!qpairsValid) {
+                int total = n * batch;
+                if (qpairs.length < total) qpairs = new int[total];
+                for (int i = 0; i < total; i++) qpairs[i] = (q[i] & 0xFFFF) | (q[i] << 16);
+                qpairsValid = true;
+            }
+        }
+        return qpairs;
     }
 
     private void transpose() {

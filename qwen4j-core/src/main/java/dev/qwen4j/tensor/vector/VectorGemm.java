@@ -54,6 +54,12 @@ final class VectorGemm {
         float[] wd = new float[0];
         float[] dmin = new float[0];
         float[] mins = new float[0];
+        /** A group of interleaved rows unpacked element-major, and their block scales ({@link Packed#unpack}). */
+        float[] gw = new float[0];
+        float[] gwd = new float[0];
+        /** K-quants: per block and lane, dmin and the eight mins (Q4_K). */
+        float[] gdmin = new float[0];
+        float[] gmins = new float[0];
         final float[] acc = new float[2 * ROWS * L];
         final int[] iacc = new int[2 * ROWS * L];
 
@@ -103,6 +109,157 @@ final class VectorGemm {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Rows {@code [g0·G, g1·G)} from a row-interleaved Q4_0 copy ({@link Packed}): each group of G rows is
+     * unpacked once, element-major, then runs through the same 4-row × 2·L-token tiles as {@link #multiply}.
+     */
+    static void multiplyPacked(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        GgmlType type = w.type();
+        int n = a.n;
+        int rows = Math.toIntExact(w.rows());
+        int blocks = n / type.blockSize;
+        int g = Packed.G;
+        Scratch s = SCRATCH.get();
+        if (s.gw.length < g * n) s.gw = new float[g * n];
+        if (s.gwd.length < g * blocks) {
+            s.gwd = new float[g * blocks];
+            s.gdmin = new float[g * blocks];
+            s.gmins = new float[g * blocks * 8];
+        }
+        for (int group = g0; group < g1; group++) {
+            Packed.unpack(type, p, group, blocks, s.gw, s.gwd, s.gdmin, s.gmins);
+            for (int r0 = 0; r0 < g; r0 += ROWS) {
+                for (int t0 = 0; t0 < a.batch; t0 += 2 * L) {
+                    switch (type) {
+                        case Q4_0 -> tileInterleaved(s, a, n, blocks, t0, r0);
+                        case Q4_K -> tileInterleavedChunks(s, a, blocks, 128, true, t0, r0);
+                        case Q6_K -> tileInterleavedChunks(s, a, blocks, 32, false, t0, r0);
+                        default -> throw new IllegalStateException("no interleaved kernel for " + type);
+                    }
+                    store(s, a, out, rows, group * g + r0, ROWS, t0);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #tileChunks} over element-major weights of G rows (level × sub-block scale as floats), rows
+     * r0..r0+3: per-lane block scales in {@code gwd[b·G + lane]}, Q4_K's dmin and mins beside them.
+     */
+    private static void tileInterleavedChunks(Scratch s, Activations a, int blocks, int chunk, boolean withMins, int t0, int r0) {
+        float[] w = s.gw;
+        float[] xt = a.xt;
+        int[] iacc = s.iacc;
+        int g = Packed.G;
+        int tp = a.tp;
+        int t1 = t0 + L < tp ? t0 + L : t0;
+        Arrays.fill(s.acc, 0f);
+        for (int j = 0; j < blocks; j++) {
+            Arrays.fill(iacc, 0);
+            for (int c = 256 * j; c < 256 * j + 256; c += chunk) {
+                FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+                for (int k = c; k < c + chunk; k++) {
+                    int xo = k * tp;
+                    int wo = k * g + r0;
+                    FloatVector x0 = FloatVector.fromArray(FS, xt, xo + t0);
+                    FloatVector x1 = FloatVector.fromArray(FS, xt, xo + t1);
+                    FloatVector w0 = FloatVector.broadcast(FS, w[wo]);
+                    s00 = w0.fma(x0, s00);
+                    s01 = w0.fma(x1, s01);
+                    FloatVector w1 = FloatVector.broadcast(FS, w[wo + 1]);
+                    s10 = w1.fma(x0, s10);
+                    s11 = w1.fma(x1, s11);
+                    FloatVector w2 = FloatVector.broadcast(FS, w[wo + 2]);
+                    s20 = w2.fma(x0, s20);
+                    s21 = w2.fma(x1, s21);
+                    FloatVector w3 = FloatVector.broadcast(FS, w[wo + 3]);
+                    s30 = w3.fma(x0, s30);
+                    s31 = w3.fma(x1, s31);
+                }
+                addInts(iacc, 0, s00);
+                addInts(iacc, L, s01);
+                addInts(iacc, 2 * L, s10);
+                addInts(iacc, 3 * L, s11);
+                addInts(iacc, 4 * L, s20);
+                addInts(iacc, 5 * L, s21);
+                addInts(iacc, 6 * L, s30);
+                addInts(iacc, 7 * L, s31);
+            }
+            for (int r = 0; r < ROWS; r++) {
+                int rb = j * g + r0 + r;
+                for (int v = 0; v < 2; v++) {
+                    int tv = v == 0 ? t0 : t1;
+                    int i = (2 * r + v) * L;
+                    FloatVector dx = FloatVector.fromArray(FS, a.dt, j * tp + tv);
+                    FloatVector dot = (FloatVector) IntVector.fromArray(IS, iacc, i).convert(VectorOperators.I2F, 0);
+                    FloatVector sum = dot.fma(dx.mul(s.gwd[rb]), FloatVector.fromArray(FS, s.acc, i));
+                    if (withMins) {
+                        FloatVector m = FloatVector.zero(FS);
+                        for (int q = 0; q < 8; q++) {
+                            m = FloatVector.fromArray(FS, a.s32t, (8 * j + q) * tp + tv).fma(FloatVector.broadcast(FS, s.gmins[8 * rb + q]), m);
+                        }
+                        sum = sum.sub(m.mul(dx.mul(s.gdmin[rb])));
+                    }
+                    sum.intoArray(s.acc, i);
+                }
+            }
+        }
+    }
+
+    private static void store(Scratch s, Activations a, float[] out, int rows, int row0, int rc, int t0) {
+        for (int r = 0; r < rc; r++) {
+            for (int v = 0; v < 2; v++) {
+                int base = (2 * r + v) * L;
+                int tEnd = Math.min(L, a.batch - (t0 + v * L));
+                for (int lane = 0; lane < tEnd; lane++) out[(t0 + v * L + lane) * rows + row0 + r] = s.acc[base + lane];
+            }
+        }
+    }
+
+    /** {@link #tileBlocks} over element-major weights of G rows ({@link Packed#unpack}), rows r0..r0+3. */
+    private static void tileInterleaved(Scratch s, Activations a, int n, int blocks, int t0, int r0) {
+        float[] w = s.gw;
+        float[] xt = a.xt;
+        float[] acc = s.acc;
+        float[] wd = s.gwd;
+        int g = Packed.G;
+        int tp = a.tp;
+        int t1 = t0 + L < tp ? t0 + L : t0;
+        Arrays.fill(acc, 0f);
+        for (int j = 0; j < blocks; j++) {
+            FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int k = 32 * j; k < 32 * j + 32; k++) {
+                int xo = k * tp;
+                int wo = k * g + r0;
+                FloatVector x0 = FloatVector.fromArray(FS, xt, xo + t0);
+                FloatVector x1 = FloatVector.fromArray(FS, xt, xo + t1);
+                FloatVector w0 = FloatVector.broadcast(FS, w[wo]);
+                s00 = w0.fma(x0, s00);
+                s01 = w0.fma(x1, s01);
+                FloatVector w1 = FloatVector.broadcast(FS, w[wo + 1]);
+                s10 = w1.fma(x0, s10);
+                s11 = w1.fma(x1, s11);
+                FloatVector w2 = FloatVector.broadcast(FS, w[wo + 2]);
+                s20 = w2.fma(x0, s20);
+                s21 = w2.fma(x1, s21);
+                FloatVector w3 = FloatVector.broadcast(FS, w[wo + 3]);
+                s30 = w3.fma(x0, s30);
+                s31 = w3.fma(x1, s31);
+            }
+            FloatVector dx0 = FloatVector.fromArray(FS, a.dt, j * tp + t0);
+            FloatVector dx1 = FloatVector.fromArray(FS, a.dt, j * tp + t1);
+            int d = j * g + r0;
+            addScaled(acc, 0, s00, dx0, wd[d]);
+            addScaled(acc, L, s01, dx1, wd[d]);
+            addScaled(acc, 2 * L, s10, dx0, wd[d + 1]);
+            addScaled(acc, 3 * L, s11, dx1, wd[d + 1]);
+            addScaled(acc, 4 * L, s20, dx0, wd[d + 2]);
+            addScaled(acc, 5 * L, s21, dx1, wd[d + 2]);
+            addScaled(acc, 6 * L, s30, dx0, wd[d + 3]);
+            addScaled(acc, 7 * L, s31, dx1, wd[d + 3]);
         }
     }
 

@@ -15,9 +15,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Weight products with the Vector API. Quantized weights are unpacked to small integers in float lanes and
@@ -63,8 +66,43 @@ public final class VectorMatmul implements MatmulKernel {
         return "vector-" + FS.vectorBitSize();
     }
 
+    /** Row-interleaved copies of the prepared 4-bit matrices ({@link Packed}), freed with the kernel. */
+    private final Arena arena = Arena.ofShared();
+    private final Map<Tensor, MemorySegment> packed = new ConcurrentHashMap<>();
+    private final boolean packing = !"false".equals(System.getProperty("qwen4j.packed"));
+
+    @Override
+    public long prepare(Tensor w) {
+        if (!packing || !Packed.supports(w.type()) || w.rows() < Packed.G) return 0;
+        return packed.computeIfAbsent(w, t -> Packed.pack(t, arena)).byteSize();
+    }
+
+    @Override
+    public void close() {
+        packed.clear();
+        arena.close();
+    }
+
     @Override
     public void multiply(Tensor w, Activations a, float[] out, int rowFrom, int rowTo) {
+        MemorySegment p = packed.isEmpty() ? null : packed.get(w);
+        if (p != null) {
+            // Whole groups of G rows from the interleaved copy; rows outside them (a range boundary inside a group,
+            // the rows after the last group) from the file's layout.
+            int g0 = (rowFrom + Packed.G - 1) / Packed.G;
+            int g1 = rowTo / Packed.G;
+            if (g0 < g1) {
+                if (rowFrom < g0 * Packed.G) multiplyRows(w, a, out, rowFrom, g0 * Packed.G);
+                if (a.batch >= Activations.TRANSPOSE_MIN) VectorGemm.multiplyPacked(w, p, a, out, g0, g1);
+                else Packed.multiply(w, p, a, out, g0, g1);
+                if (g1 * Packed.G < rowTo) multiplyRows(w, a, out, g1 * Packed.G, rowTo);
+                return;
+            }
+        }
+        multiplyRows(w, a, out, rowFrom, rowTo);
+    }
+
+    private static void multiplyRows(Tensor w, Activations a, float[] out, int rowFrom, int rowTo) {
         if (a.batch >= Activations.TRANSPOSE_MIN && VectorGemm.supports(w.type())) {
             VectorGemm.multiply(w, a, out, rowFrom, rowTo);
             return;

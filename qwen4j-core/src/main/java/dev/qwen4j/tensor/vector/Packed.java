@@ -1,0 +1,169 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.qwen4j.tensor.vector.VectorMatmul.FS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.L;
+
+/**
+ * Row-interleaved copies of 4-bit weights for the one-token products, with the rows in SIMD lanes.
+ *
+ * <p>The file's layout keeps each row's blocks together, so a one-row kernel has to widen every nibble to a
+ * float lane and close every block with a horizontal scale. Here {@link #G} rows (one 16-bit lane each: 32 with
+ * 512-bit vectors) are interleaved block by block: for each block, the G scales, then for each byte position
+ * of the block, that byte of each of the G rows. One load then gives one byte of G rows, its two nibbles are
+ * two elements of each row, and each is multiplied by one activation quant broadcast to all lanes, in 16-bit
+ * integer lanes: level (0..15) × quant (|q| ≤ 127) summed over at most 16 elements stays below 2^15. Block sums
+ * are widened to 32-bit ints once per block, corrected for the level offset with the activation block sums,
+ * converted and scaled (d_w per lane × d_x) into float accumulators, one per G/L rows.
+ *
+ * <p>The numerics are those of the row kernels: an exact integer dot per block, times d_w·d_x in float, summed
+ * over the blocks in order.
+ */
+final class Packed {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /** Short lanes per vector: rows per interleaved group. */
+    static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, FS.vectorShape());
+    static final int G = SS.length();
+    private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
+
+    private Packed() {
+    }
+
+    static boolean supports(GgmlType type) {
+        return type == GgmlType.Q4_0;
+    }
+
+    /** The interleaved copy of {@code w}'s whole groups of G rows (rows past the last whole group are left out). */
+    static MemorySegment pack(Tensor w, Arena arena) {
+        return switch (w.type()) {
+            case Q4_0 -> packQ4_0(w, arena);
+            default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
+        };
+    }
+
+    /** Rows {@code [g0·G, g1·G)} of {@code w} for every vector of the batch ({@code out[b·rows + r]}). */
+    static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        switch (w.type()) {
+            case Q4_0 -> multiplyQ4_0(w, p, a, out, g0, g1);
+            default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
+        }
+    }
+
+    /**
+     * Group {@code g} unpacked for the batched kernels, element-major: {@code w[k·G + lane]} = row lane's element
+     * k (level, or level × sub-block scale for K-quants, as a float); {@code wd[b·G + lane]} = the row's scale d of
+     * block b, {@code dmin}/{@code mins[8·(b·G + lane) + j]} its Q4_K min scale and sub-block mins.
+     */
+    static void unpack(GgmlType type, MemorySegment p, int g, int blocks, float[] w, float[] wd, float[] dmin, float[] mins) {
+        switch (type) {
+            case Q4_0 -> unpackQ4_0(p, groupOffset(g, blocks), blocks, w, wd);
+            default -> throw new IllegalArgumentException("no interleaved layout for " + type);
+        }
+    }
+
+    /** Bytes of one group's block: G scales (F16) and G copies of the block's 16 quant bytes. */
+    private static final int Q4_0_GROUP_BLOCK = G * 18;
+
+    private static MemorySegment packQ4_0(Tensor w, Arena arena) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = w.rowLength() / 32;
+        int groups = rows / G;
+        MemorySegment src = w.data();
+        long rowBytes = w.rowBytes();
+        MemorySegment dst = arena.allocate((long) groups * blocks * Q4_0_GROUP_BLOCK, 64);
+        byte[] rowBuf = new byte[(int) rowBytes];
+        byte[] groupBuf = new byte[blocks * Q4_0_GROUP_BLOCK];
+        for (int g = 0; g < groups; g++) {
+            for (int lane = 0; lane < G; lane++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, rowBuf, 0, rowBuf.length);
+                for (int b = 0; b < blocks; b++) {
+                    int o = b * Q4_0_GROUP_BLOCK;
+                    groupBuf[o + 2 * lane] = rowBuf[18 * b];
+                    groupBuf[o + 2 * lane + 1] = rowBuf[18 * b + 1];
+                    for (int s = 0; s < 16; s++) groupBuf[o + 2 * G + s * G + lane] = rowBuf[18 * b + 2 + s];
+                }
+            }
+            MemorySegment.copy(groupBuf, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBuf.length, groupBuf.length);
+        }
+        return dst;
+    }
+
+    /** Offset of group {@code g}'s first block. */
+    private static long groupOffset(int g, int blocks) {
+        return (long) g * blocks * Q4_0_GROUP_BLOCK;
+    }
+
+    private static void unpackQ4_0(MemorySegment p, long base, int blocks, float[] w, float[] wd) {
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * Q4_0_GROUP_BLOCK;
+            VectorMatmul.halfs(p, blk).intoArray(wd, b * G);
+            VectorMatmul.halfs(p, blk + 2L * L).intoArray(wd, b * G + L);
+            for (int s = 0; s < 16; s++) {
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
+                for (int part = 0; part < 2; part++) {
+                    IntVector q = (IntVector) v.convertShape(VectorOperators.S2I, IS, part);
+                    ((FloatVector) q.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(w, (32 * b + s) * G + part * L);
+                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+                            .intoArray(w, (32 * b + 16 + s) * G + part * L);
+                }
+            }
+        }
+    }
+
+    private static void multiplyQ4_0(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = a.n / 32;
+        for (int g = g0; g < g1; g++) {
+            long base = groupOffset(g, blocks);
+            for (int t = 0; t < a.batch; t++) q4_0(p, base, blocks, a, t * blocks, out, t * rows + g * G);
+        }
+    }
+
+    private static void q4_0(MemorySegment p, long base, int blocks, Activations a, int ab, float[] out, int o) {
+        int[] xp = a.qpairs();
+        float[] xd = a.d;
+        int[] xs = a.qsum;
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * Q4_0_GROUP_BLOCK;
+            int xo = (ab + b) * 32;
+            ShortVector lo = ShortVector.zero(SS), hi = lo;
+            for (int s = 0; s < 16; s++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                ShortVector l = v.and(0x000F000F).reinterpretAsShorts();
+                ShortVector h = v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                lo = l.mul(IntVector.broadcast(IS, xp[xo + s]).reinterpretAsShorts()).add(lo);
+                hi = h.mul(IntVector.broadcast(IS, xp[xo + 16 + s]).reinterpretAsShorts()).add(hi);
+            }
+            int offset = 8 * xs[ab + b];
+            IntVector s0 = ((IntVector) lo.convertShape(VectorOperators.S2I, IS, 0))
+                    .add((IntVector) hi.convertShape(VectorOperators.S2I, IS, 0)).sub(offset);
+            IntVector s1 = ((IntVector) lo.convertShape(VectorOperators.S2I, IS, 1))
+                    .add((IntVector) hi.convertShape(VectorOperators.S2I, IS, 1)).sub(offset);
+            float dx = xd[ab + b];
+            acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
+            acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
+    }
+}
