@@ -134,7 +134,7 @@ final class VectorGemm {
             for (int r0 = 0; r0 < g; r0 += ROWS) {
                 for (int t0 = 0; t0 < a.batch; t0 += 2 * L) {
                     switch (type) {
-                        case Q4_0 -> tileInterleaved(s, a, n, blocks, t0, r0);
+                        case Q4_0, Q8_0 -> tileInterleaved(s, a, n, blocks, t0, r0);
                         case Q4_K -> tileInterleavedChunks(s, a, blocks, 128, true, t0, r0);
                         case Q6_K -> tileInterleavedChunks(s, a, blocks, 32, false, t0, r0);
                         default -> throw new IllegalStateException("no interleaved kernel for " + type);

@@ -1,0 +1,195 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.qwen4j.tensor.vector.Packed.G;
+import static dev.qwen4j.tensor.vector.Packed.SS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.FS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.L;
+
+/**
+ * Q4_K in groups of {@link Packed#G} interleaved rows (see {@link Packed} for the idea). Per group and super-block
+ * of 256 elements: the G values of d, then of dmin (F16), the eight 6-bit sub-block scales and the eight mins
+ * of the G rows as bytes (unpacked from the 12 packed bytes once, at load), then the 128 quant bytes, each
+ * position as G consecutive bytes. 148·G bytes where the file takes 144·G.
+ *
+ * <p>One-token kernel: a quant byte holds element i of sub-block 2m (low nibble) and of sub-block 2m+1 (high);
+ * each nibble times its broadcast activation quant is summed in 16-bit lanes over 16 elements (15·127·16 < 2^15),
+ * widened to ints, multiplied by the lane's sub-block scale and summed over the super-block (an exact integer),
+ * and so is Σ_j min_j·(sum of sub-block j's activation quants). The super-block adds
+ * d_x·(d·dot − dmin·mins) in float — the integer dot of the row kernels, in the same order.
+ */
+final class PackedQ4K {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
+    private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final int D = 0;
+    private static final int DMIN = 2 * G;
+    private static final int SCALES = 4 * G;
+    private static final int MINS = 12 * G;
+    private static final int QS = 20 * G;
+    /** Bytes of one group's super-block. */
+    static final int GROUP_BLOCK = 148 * G;
+
+    private PackedQ4K() {
+    }
+
+    static MemorySegment pack(Tensor w, Arena arena) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = w.rowLength() / 256;
+        int groups = rows / G;
+        MemorySegment src = w.data();
+        long rowBytes = w.rowBytes();
+        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
+        byte[] row = new byte[(int) rowBytes];
+        byte[] out = new byte[blocks * GROUP_BLOCK];
+        for (int g = 0; g < groups; g++) {
+            for (int lane = 0; lane < G; lane++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, row, 0, row.length);
+                for (int b = 0; b < blocks; b++) {
+                    int i = 144 * b;
+                    int o = b * GROUP_BLOCK;
+                    out[o + D + 2 * lane] = row[i];
+                    out[o + D + 2 * lane + 1] = row[i + 1];
+                    out[o + DMIN + 2 * lane] = row[i + 2];
+                    out[o + DMIN + 2 * lane + 1] = row[i + 3];
+                    for (int j = 0; j < 8; j++) {
+                        out[o + SCALES + j * G + lane] = (byte) scale(row, i + 4, j);
+                        out[o + MINS + j * G + lane] = (byte) min(row, i + 4, j);
+                    }
+                    for (int s = 0; s < 128; s++) out[o + QS + s * G + lane] = row[i + 16 + s];
+                }
+            }
+            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
+        }
+        return dst;
+    }
+
+    /** Sub-block j's 6-bit scale from the 12 packed bytes at {@code s} (ggml's get_scale_min_k4). */
+    private static int scale(byte[] b, int s, int j) {
+        return j < 4 ? b[s + j] & 63 : (b[s + j + 4] & 0x0F) | ((b[s + j - 4] & 0xC0) >> 2);
+    }
+
+    private static int min(byte[] b, int s, int j) {
+        return j < 4 ? b[s + j + 4] & 63 : ((b[s + j + 4] & 0xFF) >> 4) | ((b[s + j] & 0xC0) >> 2);
+    }
+
+    private static long groupOffset(int g, int blocks) {
+        return (long) g * blocks * GROUP_BLOCK;
+    }
+
+    static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = a.n / 256;
+        int[] dots = new int[2 * L];
+        for (int g = g0; g < g1; g++) {
+            long base = groupOffset(g, blocks);
+            for (int t = 0; t < a.batch; t++) dot(p, base, blocks, a, t * blocks, out, t * rows + g * G, dots);
+        }
+    }
+
+    private static IntVector bytesToInts(MemorySegment p, long off) {
+        return (IntVector) ByteVector.fromMemorySegment(BL, p, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+    }
+
+    /*
+     * Split in two methods on purpose: as one, C2 stops inlining the vector helpers part way (its node-count
+     * cutoff), and every call left standing boxes its vector result.
+     */
+    private static void dot(MemorySegment p, long base, int blocks, Activations a, int ab, float[] out, int o, int[] dots) {
+        int[] xp = a.qpairs();
+        int[] s32 = a.sums32;
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            superBlock(p, blk, xp, (ab + b) * 256, dots);
+            IntVector min0 = IntVector.zero(IS), min1 = min0;
+            for (int j = 0; j < 8; j++) {
+                int xs = s32[8 * (ab + b) + j];
+                long mo = blk + MINS + (long) j * G;
+                min0 = min0.add(bytesToInts(p, mo).mul(xs));
+                min1 = min1.add(bytesToInts(p, mo + L).mul(xs));
+            }
+            float dx = a.d[ab + b];
+            FloatVector d0 = VectorMatmul.halfs(p, blk + D).mul(dx), d1 = VectorMatmul.halfs(p, blk + D + 2L * L).mul(dx);
+            FloatVector m0 = VectorMatmul.halfs(p, blk + DMIN).mul(dx), m1 = VectorMatmul.halfs(p, blk + DMIN + 2L * L).mul(dx);
+            FloatVector dot0 = (FloatVector) IntVector.fromArray(IS, dots, 0).convert(VectorOperators.I2F, 0);
+            FloatVector dot1 = (FloatVector) IntVector.fromArray(IS, dots, L).convert(VectorOperators.I2F, 0);
+            acc0 = dot0.fma(d0, acc0).sub(((FloatVector) min0.convert(VectorOperators.I2F, 0)).mul(m0));
+            acc1 = dot1.fma(d1, acc1).sub(((FloatVector) min1.convert(VectorOperators.I2F, 0)).mul(m1));
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
+    }
+
+    /** Σ_j scale_j · Σ_{i ∈ sub-block j} level_i · x_i of one super-block, per lane, into {@code dots[0..2L)}. */
+    private static void superBlock(MemorySegment p, long blk, int[] xp, int xo, int[] dots) {
+        IntVector dot0 = IntVector.zero(IS), dot1 = dot0;
+        for (int m = 0; m < 4; m++) {
+            IntVector lo0 = IntVector.zero(IS), lo1 = lo0, hi0 = lo0, hi1 = lo0;
+            for (int h = 0; h < 32; h += 16) {
+                ShortVector lo = ShortVector.zero(SS), hi = lo;
+                for (int s = h; s < h + 16; s++) {
+                    IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + QS + (long) (32 * m + s) * G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    ShortVector l = v.and(0x000F000F).reinterpretAsShorts();
+                    ShortVector u = v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                    lo = l.mul(IntVector.broadcast(IS, xp[xo + 64 * m + s]).reinterpretAsShorts()).add(lo);
+                    hi = u.mul(IntVector.broadcast(IS, xp[xo + 64 * m + 32 + s]).reinterpretAsShorts()).add(hi);
+                }
+                lo0 = lo0.add((IntVector) lo.convertShape(VectorOperators.S2I, IS, 0));
+                lo1 = lo1.add((IntVector) lo.convertShape(VectorOperators.S2I, IS, 1));
+                hi0 = hi0.add((IntVector) hi.convertShape(VectorOperators.S2I, IS, 0));
+                hi1 = hi1.add((IntVector) hi.convertShape(VectorOperators.S2I, IS, 1));
+            }
+            long sc = blk + SCALES + (long) (2 * m) * G;
+            dot0 = dot0.add(lo0.mul(bytesToInts(p, sc))).add(hi0.mul(bytesToInts(p, sc + G)));
+            dot1 = dot1.add(lo1.mul(bytesToInts(p, sc + L))).add(hi1.mul(bytesToInts(p, sc + G + L)));
+        }
+        dot0.intoArray(dots, 0);
+        dot1.intoArray(dots, L);
+    }
+
+    /** Group {@code g} element-major for the batched kernels: level × sub-block scale, d, dmin and mins per lane. */
+    static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd, float[] dmin, float[] mins) {
+        long base = groupOffset(g, blocks);
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            VectorMatmul.halfs(p, blk + D).intoArray(wd, b * G);
+            VectorMatmul.halfs(p, blk + D + 2L * L).intoArray(wd, b * G + L);
+            VectorMatmul.halfs(p, blk + DMIN).intoArray(dmin, b * G);
+            VectorMatmul.halfs(p, blk + DMIN + 2L * L).intoArray(dmin, b * G + L);
+            for (int lane = 0; lane < G; lane++) {
+                for (int j = 0; j < 8; j++) mins[8 * (b * G + lane) + j] = p.get(ValueLayout.JAVA_BYTE, blk + MINS + (long) j * G + lane);
+            }
+            for (int m = 0; m < 4; m++) {
+                for (int part = 0; part < 2; part++) {
+                    long sc = blk + SCALES + (long) (2 * m) * G + (long) part * L;
+                    IntVector scLo = bytesToInts(p, sc);
+                    IntVector scHi = bytesToInts(p, sc + G);
+                    for (int s = 0; s < 32; s++) {
+                        IntVector q = bytesToInts(p, blk + QS + (long) (32 * m + s) * G + (long) part * L);
+                        int k = 256 * b + 64 * m + s;
+                        ((FloatVector) q.and(15).mul(scLo).convert(VectorOperators.I2F, 0)).intoArray(w, k * G + part * L);
+                        ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).mul(scHi).convert(VectorOperators.I2F, 0))
+                                .intoArray(w, (k + 32) * G + part * L);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.qwen4j.tensor.vector.Packed.G;
+import static dev.qwen4j.tensor.vector.VectorMatmul.FS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.L;
+
+/**
+ * Q8_0 in groups of {@link Packed#G} interleaved rows: per group and block, the G scales (F16), then for each of
+ * the 32 elements its quant in each of the G rows (G consecutive bytes). The one-token kernel holds the rows in
+ * float lanes (two vectors of L): each element is one widening load, one conversion and one FMA with the
+ * broadcast activation quant per L rows, and the block closes with one FMA by d_w (per lane) × d_x, where the
+ * row layout needs a horizontal step per row. Block sums stay exact integers in float (|Σ| ≤ 32·127² < 2^24).
+ */
+final class PackedQ8 {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Bytes of one group's block. */
+    static final int GROUP_BLOCK = 34 * G;
+
+    private PackedQ8() {
+    }
+
+    static MemorySegment pack(Tensor w, Arena arena) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = w.rowLength() / 32;
+        int groups = rows / G;
+        MemorySegment src = w.data();
+        long rowBytes = w.rowBytes();
+        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
+        byte[] row = new byte[(int) rowBytes];
+        byte[] out = new byte[blocks * GROUP_BLOCK];
+        for (int g = 0; g < groups; g++) {
+            for (int lane = 0; lane < G; lane++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, row, 0, row.length);
+                for (int b = 0; b < blocks; b++) {
+                    int o = b * GROUP_BLOCK;
+                    out[o + 2 * lane] = row[34 * b];
+                    out[o + 2 * lane + 1] = row[34 * b + 1];
+                    for (int k = 0; k < 32; k++) out[o + 2 * G + k * G + lane] = row[34 * b + 2 + k];
+                }
+            }
+            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
+        }
+        return dst;
+    }
+
+    private static long groupOffset(int g, int blocks) {
+        return (long) g * blocks * GROUP_BLOCK;
+    }
+
+    private static FloatVector levels(MemorySegment p, long off) {
+        return (FloatVector) ByteVector.fromMemorySegment(BL, p, off, LE).convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = a.n / 32;
+        for (int g = g0; g < g1; g++) {
+            long base = groupOffset(g, blocks);
+            for (int t = 0; t < a.batch; t++) dot(p, base, blocks, a, t * blocks, out, t * rows + g * G);
+        }
+    }
+
+    private static void dot(MemorySegment p, long base, int blocks, Activations a, int ab, float[] out, int o) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            int xo = (ab + b) * 32;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0;
+            for (int k = 0; k < 32; k++) {
+                FloatVector x = FloatVector.broadcast(FS, xq[xo + k]);
+                long e = blk + 2 * G + (long) k * G;
+                s0 = levels(p, e).fma(x, s0);
+                s1 = levels(p, e + L).fma(x, s1);
+            }
+            float dx = xd[ab + b];
+            acc0 = s0.fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
+            acc1 = s1.fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
+    }
+
+    /** Group {@code g} element-major for the batched kernels: {@code w[k·G + lane]} = quant, {@code wd[b·G + lane]} = d. */
+    static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd) {
+        long base = groupOffset(g, blocks);
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            VectorMatmul.halfs(p, blk).intoArray(wd, b * G);
+            VectorMatmul.halfs(p, blk + 2L * L).intoArray(wd, b * G + L);
+            for (int k = 0; k < 32; k++) {
+                long e = blk + 2 * G + (long) k * G;
+                levels(p, e).intoArray(w, (32 * b + k) * G);
+                levels(p, e + L).intoArray(w, (32 * b + k) * G + L);
+            }
+        }
+    }
+}
