@@ -43,6 +43,7 @@ public final class CpuTimeThroughput {
                     GgmlType type = GgmlType.valueOf(name);
                     try (Arena arena = Arena.ofShared()) {
                         Tensor w = BenchWeights.random(arena, type, rows, columns, 1);
+                        kernels.prepare(java.util.List.of(w));
                         StringBuilder line = new StringBuilder();
                         for (String b : batches.split(",")) {
                             int batch = Integer.parseInt(b);

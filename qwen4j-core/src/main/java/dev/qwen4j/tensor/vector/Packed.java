@@ -47,13 +47,14 @@ final class Packed {
     }
 
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q6_K;
     }
 
     /** The interleaved copy of {@code w}'s whole groups of G rows (rows past the last whole group are left out). */
     static MemorySegment pack(Tensor w, Arena arena) {
         return switch (w.type()) {
             case Q4_0 -> packQ4_0(w, arena);
+            case Q6_K -> PackedQ6K.pack(w, arena);
             default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
         };
     }
@@ -62,6 +63,7 @@ final class Packed {
     static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
         switch (w.type()) {
             case Q4_0 -> multiplyQ4_0(w, p, a, out, g0, g1);
+            case Q6_K -> PackedQ6K.multiply(w, p, a, out, g0, g1);
             default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
         }
     }
@@ -74,6 +76,7 @@ final class Packed {
     static void unpack(GgmlType type, MemorySegment p, int g, int blocks, float[] w, float[] wd, float[] dmin, float[] mins) {
         switch (type) {
             case Q4_0 -> unpackQ4_0(p, groupOffset(g, blocks), blocks, w, wd);
+            case Q6_K -> PackedQ6K.unpack(p, g, blocks, w, wd);
             default -> throw new IllegalArgumentException("no interleaved layout for " + type);
         }
     }

@@ -1,0 +1,222 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.qwen4j.tensor.vector.Packed.G;
+import static dev.qwen4j.tensor.vector.Packed.SS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.L;
+
+/**
+ * Row-interleaved Q6_K ({@link Packed}): G rows in 16-bit lanes, the same 210 bytes per row and super-block as the
+ * file, arranged for the lanes.
+ *
+ * <p>Per group and super-block: the G scales d (F16); the 16 sub-block scales, each as G int8 (one per row); then
+ * the levels as 64 quads of 3 byte positions, each position G bytes (that byte of every row). Quad Q holds the four
+ * elements {@code 128·(Q/32) + 32k + Q%32}, k = 0..3, which lie in four different sub-blocks: byte k (k &lt; 3) is
+ * level k (6 bits) with bits 2k..2k+1 of level 3 on top. Levels 0..2 are then one mask each and level 3 three
+ * shifts and masks, where the file's split into low nibbles and high bit pairs costs a shift, two masks and an or
+ * per element.
+ *
+ * <p>The decode kernel multiplies levels by activation quants in 16-bit lanes. A signed product (level − 32)·q
+ * reaches 4064, so eight of them fit a 16-bit sum: each accumulator covers half a sub-block, starts at
+ * −32·Σq of its eight quants and then adds the unsigned products level·q. The additions wrap, but the result
+ * (the exact signed sum, |·| ≤ 32512) is right modulo 2^16, so it is right. Half sub-blocks are widened to ints,
+ * multiplied by the per-lane sub-block scale, summed over the super-block, and scaled (d_w per lane × d_x) into
+ * float accumulators: the numerics of the row kernel.
+ */
+final class PackedQ6K {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
+    private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Bytes of one group's super-block. */
+    private static final int GROUP_BLOCK = G * 210;
+    private static final int SCALES = 2 * G;
+    private static final int LEVELS = 18 * G;
+
+    private PackedQ6K() {
+    }
+
+    /** The interleaved copy of {@code w}'s whole groups of G rows. */
+    static MemorySegment pack(Tensor w, Arena arena) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = w.rowLength() / 256;
+        int groups = rows / G;
+        MemorySegment src = w.data();
+        long rowBytes = w.rowBytes();
+        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
+        byte[] rowBuf = new byte[(int) rowBytes];
+        byte[] groupBuf = new byte[blocks * GROUP_BLOCK];
+        int[] level = new int[256];
+        for (int g = 0; g < groups; g++) {
+            for (int lane = 0; lane < G; lane++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, rowBuf, 0, rowBuf.length);
+                for (int b = 0; b < blocks; b++) {
+                    int blk = 210 * b;
+                    int o = b * GROUP_BLOCK;
+                    groupBuf[o + 2 * lane] = rowBuf[blk + 208];
+                    groupBuf[o + 2 * lane + 1] = rowBuf[blk + 209];
+                    for (int s = 0; s < 16; s++) groupBuf[o + SCALES + s * G + lane] = rowBuf[blk + 192 + s];
+                    for (int e = 0; e < 256; e++) {
+                        int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
+                        int lo = ((rowBuf[blk + 64 * h + l + 32 * (k & 1)] & 0xFF) >>> (4 * (k >>> 1))) & 0x0F;
+                        int hi = ((rowBuf[blk + 128 + 32 * h + l] & 0xFF) >>> (2 * k)) & 3;
+                        level[e] = lo | (hi << 4);
+                    }
+                    for (int q = 0; q < 64; q++) {
+                        int e = 128 * (q >>> 5) + (q & 31);
+                        int l3 = level[e + 96];
+                        for (int k = 0; k < 3; k++) {
+                            groupBuf[o + LEVELS + (3 * q + k) * G + lane] = (byte) (level[e + 32 * k] | ((l3 >>> (2 * k)) & 3) << 6);
+                        }
+                    }
+                }
+            }
+            MemorySegment.copy(groupBuf, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBuf.length, groupBuf.length);
+        }
+        return dst;
+    }
+
+    private static long groupOffset(int g, int blocks) {
+        return (long) g * blocks * GROUP_BLOCK;
+    }
+
+    /** One byte position of G rows, each byte zero-extended into a 16-bit lane, seen as pairs of lanes. */
+    private static IntVector pairs(MemorySegment p, long off) {
+        return ((ShortVector) ByteVector.fromMemorySegment(BG, p, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0))
+                .reinterpretAsInts();
+    }
+
+    /** Level 3 of a quad from its three bytes' top bit pairs (16-bit lanes in pairs). */
+    private static IntVector level3(IntVector v0, IntVector v1, IntVector v2) {
+        return v0.lanewise(VectorOperators.LSHR, 6).and(0x00030003)
+                .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x000C000C))
+                .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x00300030));
+    }
+
+    /** Sub-block scales s of G rows, as ints, lanes [part·L, part·L + L). */
+    private static IntVector scales(MemorySegment p, long blk, int s, int part) {
+        return (IntVector) ByteVector.fromMemorySegment(BL, p, blk + SCALES + (long) s * G + part * L, LE)
+                .convertShape(VectorOperators.B2I, IS, 0);
+    }
+
+    /** Group {@code g} element-major for the batched kernels: (level − 32) × sub-block scale, and d per block. */
+    static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd) {
+        long base = groupOffset(g, blocks);
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            VectorMatmul.halfs(p, blk).intoArray(wd, b * G);
+            VectorMatmul.halfs(p, blk + 2L * L).intoArray(wd, b * G + L);
+            for (int q = 0; q < 64; q++) {
+                int e = 256 * b + 128 * (q >>> 5) + (q & 31);
+                int s = 8 * (q >>> 5) + ((q >>> 4) & 1);
+                long lv = blk + LEVELS + 3L * q * G;
+                for (int part = 0; part < G / L; part++) {
+                    IntVector[] v = new IntVector[3];
+                    for (int k = 0; k < 3; k++) {
+                        v[k] = (IntVector) ByteVector.fromMemorySegment(BL, p, lv + (long) k * G + part * L, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    }
+                    for (int k = 0; k < 4; k++) {
+                        IntVector level = k < 3 ? v[k].and(0x3F) : level3(v[0], v[1], v[2]);
+                        IntVector sc = scales(p, blk, s + 2 * k, part);
+                        ((FloatVector) level.sub(32).mul(sc).convert(VectorOperators.I2F, 0))
+                                .intoArray(w, (e + 32 * k) * G + part * L);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Per thread: −32·Σq over each 8 quants of the batch, in both 16-bit halves of an int. */
+    private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    private static int[] offsets(Activations a) {
+        int[][] holder = OFFSETS.get();
+        int total = a.n * a.batch / 8;
+        if (holder[0].length < total) holder[0] = new int[total];
+        int[] o = holder[0];
+        byte[] q = a.q;
+        for (int i = 0; i < total; i++) {
+            int s = 0;
+            for (int j = 8 * i; j < 8 * i + 8; j++) s += q[j];
+            int v = (-32 * s) & 0xFFFF;
+            o[i] = v | (v << 16);
+        }
+        return o;
+    }
+
+    /** Rows {@code [g0·G, g1·G)} of {@code w} for every vector of the batch. */
+    static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = a.n / 256;
+        int[] offsets = offsets(a);
+        for (int g = g0; g < g1; g++) {
+            long base = groupOffset(g, blocks);
+            for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, a, offsets, t * blocks, out, t * rows + g * G);
+        }
+    }
+
+    private static void q6_K(MemorySegment p, long base, int blocks, Activations a, int[] offsets, int ab, float[] out, int o) {
+        int[] xp = a.qpairs();
+        float[] xd = a.d;
+        FloatVector acc0 = FloatVector.zero(VectorMatmul.FS), acc1 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            int xo = (ab + b) * 256;
+            IntVector i0 = IntVector.zero(IS), i1 = i0;
+            // Eight runs of eight quads: run r covers elements 128h + 32k + 8·(r%4) + i of the four sub-blocks
+            // 8h + 2k + (r%4)/2.
+            for (int r = 0; r < 8; r++) {
+                int e0 = xo + 128 * (r >>> 2) + 8 * (r & 3);
+                int s = 8 * (r >>> 2) + ((r >>> 1) & 1);
+                ShortVector c0 = IntVector.broadcast(IS, offsets[e0 >>> 3]).reinterpretAsShorts();
+                ShortVector c1 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 4]).reinterpretAsShorts();
+                ShortVector c2 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 8]).reinterpretAsShorts();
+                ShortVector c3 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 12]).reinterpretAsShorts();
+                long lv = blk + LEVELS + 3L * 8 * r * G;
+                for (int i = 0; i < 8; i++) {
+                    IntVector v0 = pairs(p, lv + (3L * i) * G);
+                    IntVector v1 = pairs(p, lv + (3L * i + 1) * G);
+                    IntVector v2 = pairs(p, lv + (3L * i + 2) * G);
+                    int e = e0 + i;
+                    c0 = v0.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e]).reinterpretAsShorts()).add(c0);
+                    c1 = v1.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 32]).reinterpretAsShorts()).add(c1);
+                    c2 = v2.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 64]).reinterpretAsShorts()).add(c2);
+                    c3 = level3(v0, v1, v2).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 96]).reinterpretAsShorts()).add(c3);
+                }
+                i0 = scaled(c0, scales(p, blk, s, 0), 0, i0);
+                i1 = scaled(c0, scales(p, blk, s, 1), 1, i1);
+                i0 = scaled(c1, scales(p, blk, s + 2, 0), 0, i0);
+                i1 = scaled(c1, scales(p, blk, s + 2, 1), 1, i1);
+                i0 = scaled(c2, scales(p, blk, s + 4, 0), 0, i0);
+                i1 = scaled(c2, scales(p, blk, s + 4, 1), 1, i1);
+                i0 = scaled(c3, scales(p, blk, s + 6, 0), 0, i0);
+                i1 = scaled(c3, scales(p, blk, s + 6, 1), 1, i1);
+            }
+            float dx = xd[ab + b];
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
+    }
+
+    /** {@code acc} + the 16-bit sums' lanes [part·L, part·L + L) widened, times the sub-block scales. */
+    private static IntVector scaled(ShortVector sums, IntVector scale, int part, IntVector acc) {
+        return ((IntVector) sums.convertShape(VectorOperators.S2I, IS, part)).mul(scale).add(acc);
+    }
+}
