@@ -94,12 +94,6 @@ final class PackedQ6K {
         return (long) g * blocks * GROUP_BLOCK;
     }
 
-    /** One byte position of G rows, each byte zero-extended into a 16-bit lane, seen as pairs of lanes. */
-    private static IntVector pairs(MemorySegment p, long off) {
-        return ((ShortVector) ByteVector.fromMemorySegment(BG, p, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0))
-                .reinterpretAsInts();
-    }
-
     /** Level 3 of a quad from its three bytes' top bit pairs (16-bit lanes in pairs). */
     private static IntVector level3(IntVector v0, IntVector v1, IntVector v2) {
         return v0.lanewise(VectorOperators.LSHR, 6).and(0x00030003)
@@ -164,59 +158,78 @@ final class PackedQ6K {
         int rows = Math.toIntExact(w.rows());
         int blocks = a.n / 256;
         int[] offsets = offsets(a);
+        float[] dw = new float[blocks * G];
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
-            for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, a, offsets, t * blocks, out, t * rows + g * G);
+            for (int b = 0; b < blocks; b++) {
+                long blk = base + (long) b * GROUP_BLOCK;
+                VectorMatmul.halfs(p, blk).intoArray(dw, b * G);
+                VectorMatmul.halfs(p, blk + 2L * L).intoArray(dw, b * G + L);
+            }
+            for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, dw, a, offsets, t * blocks, out, t * rows + g * G);
         }
     }
 
-    private static void q6_K(MemorySegment p, long base, int blocks, Activations a, int[] offsets, int ab, float[] out, int o) {
+    private static void q6_K(MemorySegment p, long base, int blocks, float[] dw, Activations a, int[] offsets, int ab, float[] out, int o) {
         int[] xp = a.qpairs();
         float[] xd = a.d;
+        short[] sums = SUMS.get();
         FloatVector acc0 = FloatVector.zero(VectorMatmul.FS), acc1 = acc0;
         for (int b = 0; b < blocks; b++) {
             long blk = base + (long) b * GROUP_BLOCK;
             int xo = (ab + b) * 256;
-            IntVector i0 = IntVector.zero(IS), i1 = i0;
-            // Eight runs of eight quads: run r covers elements 128h + 32k + 8·(r%4) + i of the four sub-blocks
-            // 8h + 2k + (r%4)/2.
+            // Eight runs of eight quads: run r covers elements 128h + 32k + 8·(r%4) + i (h = r/4, i = 0..7) of the
+            // four sub-blocks 8h + 2k + (r%4)/2. Its four 16-bit sums go to sums[(4r + k)·G ...] and are widened
+            // and scaled after the runs (one loop, so that C2 compiles the kernel whole).
             for (int r = 0; r < 8; r++) {
                 int e0 = xo + 128 * (r >>> 2) + 8 * (r & 3);
-                int s = 8 * (r >>> 2) + ((r >>> 1) & 1);
                 ShortVector c0 = IntVector.broadcast(IS, offsets[e0 >>> 3]).reinterpretAsShorts();
                 ShortVector c1 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 4]).reinterpretAsShorts();
                 ShortVector c2 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 8]).reinterpretAsShorts();
                 ShortVector c3 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 12]).reinterpretAsShorts();
                 long lv = blk + LEVELS + 3L * 8 * r * G;
                 for (int i = 0; i < 8; i++) {
-                    IntVector v0 = pairs(p, lv + (3L * i) * G);
-                    IntVector v1 = pairs(p, lv + (3L * i + 1) * G);
-                    IntVector v2 = pairs(p, lv + (3L * i + 2) * G);
+                    long q = lv + 3L * i * G;
+                    IntVector v0 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v1 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q + G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v2 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q + 2 * G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v3 = v0.lanewise(VectorOperators.LSHR, 6).and(0x00030003)
+                            .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x000C000C))
+                            .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x00300030));
                     int e = e0 + i;
                     c0 = v0.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e]).reinterpretAsShorts()).add(c0);
                     c1 = v1.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 32]).reinterpretAsShorts()).add(c1);
                     c2 = v2.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 64]).reinterpretAsShorts()).add(c2);
-                    c3 = level3(v0, v1, v2).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 96]).reinterpretAsShorts()).add(c3);
+                    c3 = v3.reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 96]).reinterpretAsShorts()).add(c3);
                 }
-                i0 = scaled(c0, scales(p, blk, s, 0), 0, i0);
-                i1 = scaled(c0, scales(p, blk, s, 1), 1, i1);
-                i0 = scaled(c1, scales(p, blk, s + 2, 0), 0, i0);
-                i1 = scaled(c1, scales(p, blk, s + 2, 1), 1, i1);
-                i0 = scaled(c2, scales(p, blk, s + 4, 0), 0, i0);
-                i1 = scaled(c2, scales(p, blk, s + 4, 1), 1, i1);
-                i0 = scaled(c3, scales(p, blk, s + 6, 0), 0, i0);
-                i1 = scaled(c3, scales(p, blk, s + 6, 1), 1, i1);
+                c0.intoArray(sums, 4 * r * G);
+                c1.intoArray(sums, (4 * r + 1) * G);
+                c2.intoArray(sums, (4 * r + 2) * G);
+                c3.intoArray(sums, (4 * r + 3) * G);
+            }
+            IntVector i0 = IntVector.zero(IS), i1 = i0;
+            for (int j = 0; j < 32; j++) {
+                int r = j >>> 2, k = j & 3;
+                int sb = 8 * (r >>> 2) + 2 * k + ((r >>> 1) & 1);
+                ShortVector c = ShortVector.fromArray(SS, sums, j * G);
+                long so = blk + SCALES + (long) sb * G;
+                // (Written out rather than calls to scales(): C2 stops inlining small helpers in a kernel this big.)
+                IntVector s0 = (IntVector) ByteVector.fromMemorySegment(BL, p, so, LE).convertShape(VectorOperators.B2I, IS, 0);
+                IntVector s1 = (IntVector) ByteVector.fromMemorySegment(BL, p, so + L, LE).convertShape(VectorOperators.B2I, IS, 0);
+                i0 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 0)).mul(s0).add(i0);
+                i1 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 1)).mul(s1).add(i1);
             }
             float dx = xd[ab + b];
-            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
-            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, b * G).mul(dx), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, b * G + L).mul(dx), acc1);
         }
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + L);
     }
 
-    /** {@code acc} + the 16-bit sums' lanes [part·L, part·L + L) widened, times the sub-block scales. */
-    private static IntVector scaled(ShortVector sums, IntVector scale, int part, IntVector acc) {
-        return ((IntVector) sums.convertShape(VectorOperators.S2I, IS, part)).mul(scale).add(acc);
-    }
+    /** Per thread: the 32 half-sub-block sums of a super-block, G lanes each. */
+    private static final ThreadLocal<short[]> SUMS = ThreadLocal.withInitial(() -> new short[32 * G]);
 }
