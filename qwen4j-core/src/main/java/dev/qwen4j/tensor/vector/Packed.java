@@ -33,7 +33,7 @@ import static dev.qwen4j.tensor.vector.VectorMatmul.L;
  * converted and scaled (d_w per lane × d_x) into float accumulators, one per G/L rows.
  *
  * <p>The numerics are those of the row kernels: an exact integer dot per block, times d_w·d_x in float, summed
- * over the blocks in order.
+ * over the blocks in order. Q6_K has its own layout and kernels in {@link PackedQ6K}; this class dispatches.
  */
 final class Packed {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;

@@ -94,19 +94,6 @@ final class PackedQ6K {
         return (long) g * blocks * GROUP_BLOCK;
     }
 
-    /** Level 3 of a quad from its three bytes' top bit pairs (16-bit lanes in pairs). */
-    private static IntVector level3(IntVector v0, IntVector v1, IntVector v2) {
-        return v0.lanewise(VectorOperators.LSHR, 6).and(0x00030003)
-                .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x000C000C))
-                .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x00300030));
-    }
-
-    /** Sub-block scales s of G rows, as ints, lanes [part·L, part·L + L). */
-    private static IntVector scales(MemorySegment p, long blk, int s, int part) {
-        return (IntVector) ByteVector.fromMemorySegment(BL, p, blk + SCALES + (long) s * G + part * L, LE)
-                .convertShape(VectorOperators.B2I, IS, 0);
-    }
-
     /** Group {@code g} element-major for the batched kernels: (level − 32) × sub-block scale, and d per block. */
     static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd) {
         long base = groupOffset(g, blocks);
@@ -119,17 +106,24 @@ final class PackedQ6K {
                 int s = 8 * (q >>> 5) + ((q >>> 4) & 1);
                 long lv = blk + LEVELS + 3L * q * G;
                 for (int part = 0; part < G / L; part++) {
-                    IntVector[] v = new IntVector[3];
-                    for (int k = 0; k < 3; k++) {
-                        v[k] = (IntVector) ByteVector.fromMemorySegment(BL, p, lv + (long) k * G + part * L, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    }
-                    for (int k = 0; k < 4; k++) {
-                        IntVector level = k < 3 ? v[k].and(0x3F) : level3(v[0], v[1], v[2]);
-                        IntVector sc = scales(p, blk, s + 2 * k, part);
-                        ((FloatVector) level.sub(32).mul(sc).convert(VectorOperators.I2F, 0))
-                                .intoArray(w, (e + 32 * k) * G + part * L);
-                    }
+                    long at = lv + part * L;
+                    long sc = blk + SCALES + (long) s * G + part * L;
+                    int wo = e * G + part * L;
+                    // Written out, like the decode kernel: C2 would not inline helpers here.
+                    IntVector v0 = (IntVector) ByteVector.fromMemorySegment(BL, p, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector v1 = (IntVector) ByteVector.fromMemorySegment(BL, p, at + G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector v2 = (IntVector) ByteVector.fromMemorySegment(BL, p, at + 2 * G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector v3 = v0.lanewise(VectorOperators.LSHR, 6).and(0x03)
+                            .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x0C))
+                            .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    IntVector s0 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector s1 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + 2 * G, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector s2 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + 4 * G, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector s3 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + 6 * G, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    ((FloatVector) v0.and(0x3F).sub(32).mul(s0).convert(VectorOperators.I2F, 0)).intoArray(w, wo);
+                    ((FloatVector) v1.and(0x3F).sub(32).mul(s1).convert(VectorOperators.I2F, 0)).intoArray(w, wo + 32 * G);
+                    ((FloatVector) v2.and(0x3F).sub(32).mul(s2).convert(VectorOperators.I2F, 0)).intoArray(w, wo + 64 * G);
+                    ((FloatVector) v3.sub(32).mul(s3).convert(VectorOperators.I2F, 0)).intoArray(w, wo + 96 * G);
                 }
             }
         }
@@ -216,7 +210,7 @@ final class PackedQ6K {
                 int sb = 8 * (r >>> 2) + 2 * k + ((r >>> 1) & 1);
                 ShortVector c = ShortVector.fromArray(SS, sums, j * G);
                 long so = blk + SCALES + (long) sb * G;
-                // (Written out rather than calls to scales(): C2 stops inlining small helpers in a kernel this big.)
+                // Loads written out: in a kernel this big C2 stops inlining small helpers, and their vectors get boxed.
                 IntVector s0 = (IntVector) ByteVector.fromMemorySegment(BL, p, so, LE).convertShape(VectorOperators.B2I, IS, 0);
                 IntVector s1 = (IntVector) ByteVector.fromMemorySegment(BL, p, so + L, LE).convertShape(VectorOperators.B2I, IS, 0);
                 i0 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 0)).mul(s0).add(i0);
