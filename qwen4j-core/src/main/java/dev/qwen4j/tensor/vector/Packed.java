@@ -33,7 +33,7 @@ import static dev.qwen4j.tensor.vector.VectorMatmul.L;
  * converted and scaled (d_w per lane × d_x) into float accumulators, one per G/L rows.
  *
  * <p>The numerics are those of the row kernels: an exact integer dot per block, times d_w·d_x in float, summed
- * over the blocks in order.
+ * over the blocks in order. Q6_K has its own layout and kernels in {@link PackedQ6K}; this class dispatches.
  */
 final class Packed {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -47,7 +47,7 @@ final class Packed {
     }
 
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q8_0;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q8_0;
     }
 
     /** The interleaved copy of {@code w}'s whole groups of G rows (rows past the last whole group are left out). */
@@ -56,6 +56,7 @@ final class Packed {
             case Q4_0 -> packQ4_0(w, arena);
             case Q4_K -> PackedQ4K.pack(w, arena);
             case Q8_0 -> PackedQ8.pack(w, arena);
+            case Q6_K -> PackedQ6K.pack(w, arena);
             default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
         };
     }
@@ -66,6 +67,7 @@ final class Packed {
             case Q4_0 -> multiplyQ4_0(w, p, a, out, g0, g1);
             case Q4_K -> PackedQ4K.multiply(w, p, a, out, g0, g1);
             case Q8_0 -> PackedQ8.multiply(w, p, a, out, g0, g1);
+            case Q6_K -> PackedQ6K.multiply(w, p, a, out, g0, g1);
             default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
         }
     }
@@ -80,6 +82,7 @@ final class Packed {
             case Q4_0 -> unpackQ4_0(p, groupOffset(g, blocks), blocks, w, wd);
             case Q4_K -> PackedQ4K.unpack(p, g, blocks, w, wd, dmin, mins);
             case Q8_0 -> PackedQ8.unpack(p, g, blocks, w, wd);
+            case Q6_K -> PackedQ6K.unpack(p, g, blocks, w, wd);
             default -> throw new IllegalArgumentException("no interleaved layout for " + type);
         }
     }

@@ -1,0 +1,229 @@
+package dev.qwen4j.tensor.vector;
+
+import dev.qwen4j.tensor.Tensor;
+import dev.qwen4j.tensor.quant.Activations;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import static dev.qwen4j.tensor.vector.Packed.G;
+import static dev.qwen4j.tensor.vector.Packed.SS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.L;
+
+/**
+ * Row-interleaved Q6_K ({@link Packed}): G rows in 16-bit lanes, the same 210 bytes per row and super-block as the
+ * file, arranged for the lanes.
+ *
+ * <p>Per group and super-block: the G scales d (F16); the 16 sub-block scales, each as G int8 (one per row); then
+ * the levels as 64 quads of 3 byte positions, each position G bytes (that byte of every row). Quad Q holds the four
+ * elements {@code 128·(Q/32) + 32k + Q%32}, k = 0..3, which lie in four different sub-blocks: byte k (k &lt; 3) is
+ * level k (6 bits) with bits 2k..2k+1 of level 3 on top. Levels 0..2 are then one mask each and level 3 three
+ * shifts and masks, where the file's split into low nibbles and high bit pairs costs a shift, two masks and an or
+ * per element.
+ *
+ * <p>The decode kernel multiplies levels by activation quants in 16-bit lanes. A signed product (level − 32)·q
+ * reaches 4064, so eight of them fit a 16-bit sum: each accumulator covers half a sub-block, starts at
+ * −32·Σq of its eight quants and then adds the unsigned products level·q. The additions wrap, but the result
+ * (the exact signed sum, |·| ≤ 32512) is right modulo 2^16, so it is right. Half sub-blocks are widened to ints,
+ * multiplied by the per-lane sub-block scale, summed over the super-block, and scaled (d_w per lane × d_x) into
+ * float accumulators: the numerics of the row kernel.
+ */
+final class PackedQ6K {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
+    private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    /** Bytes of one group's super-block. */
+    private static final int GROUP_BLOCK = G * 210;
+    private static final int SCALES = 2 * G;
+    private static final int LEVELS = 18 * G;
+
+    private PackedQ6K() {
+    }
+
+    /** The interleaved copy of {@code w}'s whole groups of G rows. */
+    static MemorySegment pack(Tensor w, Arena arena) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = w.rowLength() / 256;
+        int groups = rows / G;
+        MemorySegment src = w.data();
+        long rowBytes = w.rowBytes();
+        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
+        byte[] rowBuf = new byte[(int) rowBytes];
+        byte[] groupBuf = new byte[blocks * GROUP_BLOCK];
+        int[] level = new int[256];
+        for (int g = 0; g < groups; g++) {
+            for (int lane = 0; lane < G; lane++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, rowBuf, 0, rowBuf.length);
+                for (int b = 0; b < blocks; b++) {
+                    int blk = 210 * b;
+                    int o = b * GROUP_BLOCK;
+                    groupBuf[o + 2 * lane] = rowBuf[blk + 208];
+                    groupBuf[o + 2 * lane + 1] = rowBuf[blk + 209];
+                    for (int s = 0; s < 16; s++) groupBuf[o + SCALES + s * G + lane] = rowBuf[blk + 192 + s];
+                    for (int e = 0; e < 256; e++) {
+                        int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
+                        int lo = ((rowBuf[blk + 64 * h + l + 32 * (k & 1)] & 0xFF) >>> (4 * (k >>> 1))) & 0x0F;
+                        int hi = ((rowBuf[blk + 128 + 32 * h + l] & 0xFF) >>> (2 * k)) & 3;
+                        level[e] = lo | (hi << 4);
+                    }
+                    for (int q = 0; q < 64; q++) {
+                        int e = 128 * (q >>> 5) + (q & 31);
+                        int l3 = level[e + 96];
+                        for (int k = 0; k < 3; k++) {
+                            groupBuf[o + LEVELS + (3 * q + k) * G + lane] = (byte) (level[e + 32 * k] | ((l3 >>> (2 * k)) & 3) << 6);
+                        }
+                    }
+                }
+            }
+            MemorySegment.copy(groupBuf, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBuf.length, groupBuf.length);
+        }
+        return dst;
+    }
+
+    private static long groupOffset(int g, int blocks) {
+        return (long) g * blocks * GROUP_BLOCK;
+    }
+
+    /** Group {@code g} element-major for the batched kernels: (level − 32) × sub-block scale, and d per block. */
+    static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd) {
+        long base = groupOffset(g, blocks);
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            VectorMatmul.halfs(p, blk).intoArray(wd, b * G);
+            VectorMatmul.halfs(p, blk + 2L * L).intoArray(wd, b * G + L);
+            for (int q = 0; q < 64; q++) {
+                int e = 256 * b + 128 * (q >>> 5) + (q & 31);
+                int s = 8 * (q >>> 5) + ((q >>> 4) & 1);
+                long lv = blk + LEVELS + 3L * q * G;
+                for (int part = 0; part < G / L; part++) {
+                    long at = lv + part * L;
+                    long sc = blk + SCALES + (long) s * G + part * L;
+                    int wo = e * G + part * L;
+                    // Written out, like the decode kernel: C2 would not inline helpers here.
+                    IntVector v0 = (IntVector) ByteVector.fromMemorySegment(BL, p, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector v1 = (IntVector) ByteVector.fromMemorySegment(BL, p, at + G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector v2 = (IntVector) ByteVector.fromMemorySegment(BL, p, at + 2 * G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector v3 = v0.lanewise(VectorOperators.LSHR, 6).and(0x03)
+                            .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x0C))
+                            .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x30));
+                    IntVector s0 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector s1 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + 2 * G, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector s2 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + 4 * G, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    IntVector s3 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + 6 * G, LE).convertShape(VectorOperators.B2I, IS, 0);
+                    ((FloatVector) v0.and(0x3F).sub(32).mul(s0).convert(VectorOperators.I2F, 0)).intoArray(w, wo);
+                    ((FloatVector) v1.and(0x3F).sub(32).mul(s1).convert(VectorOperators.I2F, 0)).intoArray(w, wo + 32 * G);
+                    ((FloatVector) v2.and(0x3F).sub(32).mul(s2).convert(VectorOperators.I2F, 0)).intoArray(w, wo + 64 * G);
+                    ((FloatVector) v3.sub(32).mul(s3).convert(VectorOperators.I2F, 0)).intoArray(w, wo + 96 * G);
+                }
+            }
+        }
+    }
+
+    /** Per thread: −32·Σq over each 8 quants of the batch, in both 16-bit halves of an int. */
+    private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
+
+    private static int[] offsets(Activations a) {
+        int[][] holder = OFFSETS.get();
+        int total = a.n * a.batch / 8;
+        if (holder[0].length < total) holder[0] = new int[total];
+        int[] o = holder[0];
+        byte[] q = a.q;
+        for (int i = 0; i < total; i++) {
+            int s = 0;
+            for (int j = 8 * i; j < 8 * i + 8; j++) s += q[j];
+            int v = (-32 * s) & 0xFFFF;
+            o[i] = v | (v << 16);
+        }
+        return o;
+    }
+
+    /** Rows {@code [g0·G, g1·G)} of {@code w} for every vector of the batch. */
+    static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int blocks = a.n / 256;
+        int[] offsets = offsets(a);
+        float[] dw = new float[blocks * G];
+        for (int g = g0; g < g1; g++) {
+            long base = groupOffset(g, blocks);
+            for (int b = 0; b < blocks; b++) {
+                long blk = base + (long) b * GROUP_BLOCK;
+                VectorMatmul.halfs(p, blk).intoArray(dw, b * G);
+                VectorMatmul.halfs(p, blk + 2L * L).intoArray(dw, b * G + L);
+            }
+            for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, dw, a, offsets, t * blocks, out, t * rows + g * G);
+        }
+    }
+
+    private static void q6_K(MemorySegment p, long base, int blocks, float[] dw, Activations a, int[] offsets, int ab, float[] out, int o) {
+        int[] xp = a.qpairs();
+        float[] xd = a.d;
+        short[] sums = SUMS.get();
+        FloatVector acc0 = FloatVector.zero(VectorMatmul.FS), acc1 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            int xo = (ab + b) * 256;
+            // Eight runs of eight quads: run r covers elements 128h + 32k + 8·(r%4) + i (h = r/4, i = 0..7) of the
+            // four sub-blocks 8h + 2k + (r%4)/2. Its four 16-bit sums go to sums[(4r + k)·G ...] and are widened
+            // and scaled after the runs (one loop, so that C2 compiles the kernel whole).
+            for (int r = 0; r < 8; r++) {
+                int e0 = xo + 128 * (r >>> 2) + 8 * (r & 3);
+                ShortVector c0 = IntVector.broadcast(IS, offsets[e0 >>> 3]).reinterpretAsShorts();
+                ShortVector c1 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 4]).reinterpretAsShorts();
+                ShortVector c2 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 8]).reinterpretAsShorts();
+                ShortVector c3 = IntVector.broadcast(IS, offsets[(e0 >>> 3) + 12]).reinterpretAsShorts();
+                long lv = blk + LEVELS + 3L * 8 * r * G;
+                for (int i = 0; i < 8; i++) {
+                    long q = lv + 3L * i * G;
+                    IntVector v0 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v1 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q + G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v2 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q + 2 * G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v3 = v0.lanewise(VectorOperators.LSHR, 6).and(0x00030003)
+                            .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x000C000C))
+                            .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x00300030));
+                    int e = e0 + i;
+                    c0 = v0.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e]).reinterpretAsShorts()).add(c0);
+                    c1 = v1.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 32]).reinterpretAsShorts()).add(c1);
+                    c2 = v2.and(0x003F003F).reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 64]).reinterpretAsShorts()).add(c2);
+                    c3 = v3.reinterpretAsShorts().mul(IntVector.broadcast(IS, xp[e + 96]).reinterpretAsShorts()).add(c3);
+                }
+                c0.intoArray(sums, 4 * r * G);
+                c1.intoArray(sums, (4 * r + 1) * G);
+                c2.intoArray(sums, (4 * r + 2) * G);
+                c3.intoArray(sums, (4 * r + 3) * G);
+            }
+            IntVector i0 = IntVector.zero(IS), i1 = i0;
+            for (int j = 0; j < 32; j++) {
+                int r = j >>> 2, k = j & 3;
+                int sb = 8 * (r >>> 2) + 2 * k + ((r >>> 1) & 1);
+                ShortVector c = ShortVector.fromArray(SS, sums, j * G);
+                long so = blk + SCALES + (long) sb * G;
+                // Loads written out: in a kernel this big C2 stops inlining small helpers, and their vectors get boxed.
+                IntVector s0 = (IntVector) ByteVector.fromMemorySegment(BL, p, so, LE).convertShape(VectorOperators.B2I, IS, 0);
+                IntVector s1 = (IntVector) ByteVector.fromMemorySegment(BL, p, so + L, LE).convertShape(VectorOperators.B2I, IS, 0);
+                i0 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 0)).mul(s0).add(i0);
+                i1 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 1)).mul(s1).add(i1);
+            }
+            float dx = xd[ab + b];
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, b * G).mul(dx), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, b * G + L).mul(dx), acc1);
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + L);
+    }
+
+    /** Per thread: the 32 half-sub-block sums of a super-block, G lanes each. */
+    private static final ThreadLocal<short[]> SUMS = ThreadLocal.withInitial(() -> new short[32 * G]);
+}
