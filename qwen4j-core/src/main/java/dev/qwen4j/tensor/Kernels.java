@@ -176,12 +176,9 @@ public final class Kernels implements AutoCloseable {
      * See {@link MatmulKernel#prepare}.
      */
     public synchronized long prepare(java.util.List<Tensor> matrices) {
-        java.util.List<Tensor> distinct = new java.util.ArrayList<>(new java.util.LinkedHashSet<>(matrices));
-        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
-        pool.run(distinct.size(), 1, (from, to) -> {
-            for (int i = from; i < to; i++) bytes.addAndGet(kernel.prepare(distinct.get(i)));
-        });
-        return bytes.get();
+        long bytes = 0;
+        for (Tensor w : new java.util.LinkedHashSet<>(matrices)) bytes += kernel.prepare(w, (count, task) -> pool.run(count, 1, task));
+        return bytes;
     }
 
     /** Row {@code row} of {@code w} as floats into {@code dst[dstOffset ..]} (e.g. an embedding lookup). */

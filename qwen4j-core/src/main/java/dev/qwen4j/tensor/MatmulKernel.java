@@ -18,9 +18,16 @@ public interface MatmulKernel extends AutoCloseable {
      * Called once per weight matrix when a model loads, before any product with it: a kernel may keep a copy of
      * the weights in a layout of its own (see the Vector API kernels' row-interleaved 4-bit copies) and use it
      * from then on. Thread-safe; preparing a tensor twice is harmless. Returns the bytes of memory it took.
+     * {@code parallel} runs work on the kernels' threads.
      */
-    default long prepare(Tensor w) {
+    default long prepare(Tensor w, Parallel parallel) {
         return 0;
+    }
+
+    /** Runs {@code task} over {@code [0, count)} split across threads; returns when all of it is done. */
+    @FunctionalInterface
+    interface Parallel {
+        void run(int count, Kernels.RangeTask task);
     }
 
     /** Frees whatever {@link #prepare} allocated; the kernel must not be used afterwards. */

@@ -1,6 +1,7 @@
 package dev.qwen4j.tensor.vector;
 
 import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.MatmulKernel;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.ByteVector;
@@ -51,12 +52,12 @@ final class Packed {
     }
 
     /** The interleaved copy of {@code w}'s whole groups of G rows (rows past the last whole group are left out). */
-    static MemorySegment pack(Tensor w, Arena arena) {
+    static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         return switch (w.type()) {
-            case Q4_0 -> packQ4_0(w, arena);
-            case Q4_K -> PackedQ4K.pack(w, arena);
-            case Q8_0 -> PackedQ8.pack(w, arena);
-            case Q6_K -> PackedQ6K.pack(w, arena);
+            case Q4_0 -> packQ4_0(w, arena, parallel);
+            case Q4_K -> PackedQ4K.pack(w, arena, parallel);
+            case Q8_0 -> PackedQ8.pack(w, arena, parallel);
+            case Q6_K -> PackedQ6K.pack(w, arena, parallel);
             default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
         };
     }
@@ -90,27 +91,45 @@ final class Packed {
     /** Bytes of one group's block: G scales (F16) and G copies of the block's 16 quant bytes. */
     private static final int Q4_0_GROUP_BLOCK = G * 18;
 
-    private static MemorySegment packQ4_0(Tensor w, Arena arena) {
-        int rows = Math.toIntExact(w.rows());
+    private static MemorySegment packQ4_0(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 32;
-        int groups = rows / G;
+        return packGroups(w, arena, parallel, blocks * Q4_0_GROUP_BLOCK, (row, lane, out, scratch) -> {
+            for (int b = 0; b < blocks; b++) {
+                int o = b * Q4_0_GROUP_BLOCK;
+                out[o + 2 * lane] = row[18 * b];
+                out[o + 2 * lane + 1] = row[18 * b + 1];
+                for (int s = 0; s < 16; s++) out[o + 2 * G + s * G + lane] = row[18 * b + 2 + s];
+            }
+        });
+    }
+
+    /** Puts one row's bytes ({@code row}) into lane {@code lane} of its group's interleaved bytes. */
+    @FunctionalInterface
+    interface RowPacker {
+        void pack(byte[] row, int lane, byte[] group, int[] scratch);
+    }
+
+    /**
+     * The interleaved copy of {@code w}'s whole groups of G rows, {@code groupBytes} each, filled row by row by
+     * {@code packer}, groups spread over the kernels' threads.
+     */
+    static MemorySegment packGroups(Tensor w, Arena arena, MatmulKernel.Parallel parallel, int groupBytes, RowPacker packer) {
+        int groups = Math.toIntExact(w.rows() / G);
         MemorySegment src = w.data();
         long rowBytes = w.rowBytes();
-        MemorySegment dst = arena.allocate((long) groups * blocks * Q4_0_GROUP_BLOCK, 64);
-        byte[] rowBuf = new byte[(int) rowBytes];
-        byte[] groupBuf = new byte[blocks * Q4_0_GROUP_BLOCK];
-        for (int g = 0; g < groups; g++) {
-            for (int lane = 0; lane < G; lane++) {
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, rowBuf, 0, rowBuf.length);
-                for (int b = 0; b < blocks; b++) {
-                    int o = b * Q4_0_GROUP_BLOCK;
-                    groupBuf[o + 2 * lane] = rowBuf[18 * b];
-                    groupBuf[o + 2 * lane + 1] = rowBuf[18 * b + 1];
-                    for (int s = 0; s < 16; s++) groupBuf[o + 2 * G + s * G + lane] = rowBuf[18 * b + 2 + s];
+        MemorySegment dst = arena.allocate((long) groups * groupBytes, 64);
+        parallel.run(groups, (from, to) -> {
+            byte[] row = new byte[Math.toIntExact(rowBytes)];
+            byte[] group = new byte[groupBytes];
+            int[] scratch = new int[256];
+            for (int g = from; g < to; g++) {
+                for (int lane = 0; lane < G; lane++) {
+                    MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, row, 0, row.length);
+                    packer.pack(row, lane, group, scratch);
                 }
+                MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
             }
-            MemorySegment.copy(groupBuf, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBuf.length, groupBuf.length);
-        }
+        });
         return dst;
     }
 

@@ -1,5 +1,6 @@
 package dev.qwen4j.tensor.vector;
 
+import dev.qwen4j.tensor.MatmulKernel;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.ByteVector;
@@ -48,35 +49,23 @@ final class PackedQ4K {
     private PackedQ4K() {
     }
 
-    static MemorySegment pack(Tensor w, Arena arena) {
-        int rows = Math.toIntExact(w.rows());
+    static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 256;
-        int groups = rows / G;
-        MemorySegment src = w.data();
-        long rowBytes = w.rowBytes();
-        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
-        byte[] row = new byte[(int) rowBytes];
-        byte[] out = new byte[blocks * GROUP_BLOCK];
-        for (int g = 0; g < groups; g++) {
-            for (int lane = 0; lane < G; lane++) {
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, row, 0, row.length);
-                for (int b = 0; b < blocks; b++) {
-                    int i = 144 * b;
-                    int o = b * GROUP_BLOCK;
-                    out[o + D + 2 * lane] = row[i];
-                    out[o + D + 2 * lane + 1] = row[i + 1];
-                    out[o + DMIN + 2 * lane] = row[i + 2];
-                    out[o + DMIN + 2 * lane + 1] = row[i + 3];
-                    for (int j = 0; j < 8; j++) {
-                        out[o + SCALES + j * G + lane] = (byte) scale(row, i + 4, j);
-                        out[o + MINS + j * G + lane] = (byte) min(row, i + 4, j);
-                    }
-                    for (int s = 0; s < 128; s++) out[o + QS + s * G + lane] = row[i + 16 + s];
+        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (row, lane, out, scratch) -> {
+            for (int b = 0; b < blocks; b++) {
+                int i = 144 * b;
+                int o = b * GROUP_BLOCK;
+                out[o + D + 2 * lane] = row[i];
+                out[o + D + 2 * lane + 1] = row[i + 1];
+                out[o + DMIN + 2 * lane] = row[i + 2];
+                out[o + DMIN + 2 * lane + 1] = row[i + 3];
+                for (int j = 0; j < 8; j++) {
+                    out[o + SCALES + j * G + lane] = (byte) scale(row, i + 4, j);
+                    out[o + MINS + j * G + lane] = (byte) min(row, i + 4, j);
                 }
+                for (int s = 0; s < 128; s++) out[o + QS + s * G + lane] = row[i + 16 + s];
             }
-            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
-        }
-        return dst;
+        });
     }
 
     /** Sub-block j's 6-bit scale from the 12 packed bytes at {@code s} (ggml's get_scale_min_k4). */

@@ -1,5 +1,6 @@
 package dev.qwen4j.tensor.vector;
 
+import dev.qwen4j.tensor.MatmulKernel;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.ByteVector;
@@ -51,43 +52,30 @@ final class PackedQ6K {
     }
 
     /** The interleaved copy of {@code w}'s whole groups of G rows. */
-    static MemorySegment pack(Tensor w, Arena arena) {
-        int rows = Math.toIntExact(w.rows());
+    static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 256;
-        int groups = rows / G;
-        MemorySegment src = w.data();
-        long rowBytes = w.rowBytes();
-        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
-        byte[] rowBuf = new byte[(int) rowBytes];
-        byte[] groupBuf = new byte[blocks * GROUP_BLOCK];
-        int[] level = new int[256];
-        for (int g = 0; g < groups; g++) {
-            for (int lane = 0; lane < G; lane++) {
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, rowBuf, 0, rowBuf.length);
-                for (int b = 0; b < blocks; b++) {
-                    int blk = 210 * b;
-                    int o = b * GROUP_BLOCK;
-                    groupBuf[o + 2 * lane] = rowBuf[blk + 208];
-                    groupBuf[o + 2 * lane + 1] = rowBuf[blk + 209];
-                    for (int s = 0; s < 16; s++) groupBuf[o + SCALES + s * G + lane] = rowBuf[blk + 192 + s];
-                    for (int e = 0; e < 256; e++) {
-                        int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
-                        int lo = ((rowBuf[blk + 64 * h + l + 32 * (k & 1)] & 0xFF) >>> (4 * (k >>> 1))) & 0x0F;
-                        int hi = ((rowBuf[blk + 128 + 32 * h + l] & 0xFF) >>> (2 * k)) & 3;
-                        level[e] = lo | (hi << 4);
-                    }
-                    for (int q = 0; q < 64; q++) {
-                        int e = 128 * (q >>> 5) + (q & 31);
-                        int l3 = level[e + 96];
-                        for (int k = 0; k < 3; k++) {
-                            groupBuf[o + LEVELS + (3 * q + k) * G + lane] = (byte) (level[e + 32 * k] | ((l3 >>> (2 * k)) & 3) << 6);
-                        }
+        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (rowBuf, lane, groupBuf, scratch) -> {
+            for (int b = 0; b < blocks; b++) {
+                int blk = 210 * b;
+                int o = b * GROUP_BLOCK;
+                groupBuf[o + 2 * lane] = rowBuf[blk + 208];
+                groupBuf[o + 2 * lane + 1] = rowBuf[blk + 209];
+                for (int s = 0; s < 16; s++) groupBuf[o + SCALES + s * G + lane] = rowBuf[blk + 192 + s];
+                for (int e = 0; e < 256; e++) {
+                    int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
+                    int lo = ((rowBuf[blk + 64 * h + l + 32 * (k & 1)] & 0xFF) >>> (4 * (k >>> 1))) & 0x0F;
+                    int hi = ((rowBuf[blk + 128 + 32 * h + l] & 0xFF) >>> (2 * k)) & 3;
+                    scratch[e] = lo | (hi << 4);
+                }
+                for (int q = 0; q < 64; q++) {
+                    int e = 128 * (q >>> 5) + (q & 31);
+                    int l3 = scratch[e + 96];
+                    for (int k = 0; k < 3; k++) {
+                        groupBuf[o + LEVELS + (3 * q + k) * G + lane] = (byte) (scratch[e + 32 * k] | ((l3 >>> (2 * k)) & 3) << 6);
                     }
                 }
             }
-            MemorySegment.copy(groupBuf, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBuf.length, groupBuf.length);
-        }
-        return dst;
+        });
     }
 
     private static long groupOffset(int g, int blocks) {

@@ -1,5 +1,6 @@
 package dev.qwen4j.tensor.vector;
 
+import dev.qwen4j.tensor.MatmulKernel;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.ByteVector;
@@ -34,28 +35,16 @@ final class PackedQ8 {
     private PackedQ8() {
     }
 
-    static MemorySegment pack(Tensor w, Arena arena) {
-        int rows = Math.toIntExact(w.rows());
+    static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 32;
-        int groups = rows / G;
-        MemorySegment src = w.data();
-        long rowBytes = w.rowBytes();
-        MemorySegment dst = arena.allocate((long) groups * blocks * GROUP_BLOCK, 64);
-        byte[] row = new byte[(int) rowBytes];
-        byte[] out = new byte[blocks * GROUP_BLOCK];
-        for (int g = 0; g < groups; g++) {
-            for (int lane = 0; lane < G; lane++) {
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, row, 0, row.length);
-                for (int b = 0; b < blocks; b++) {
-                    int o = b * GROUP_BLOCK;
-                    out[o + 2 * lane] = row[34 * b];
-                    out[o + 2 * lane + 1] = row[34 * b + 1];
-                    for (int k = 0; k < 32; k++) out[o + 2 * G + k * G + lane] = row[34 * b + 2 + k];
-                }
+        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (row, lane, out, scratch) -> {
+            for (int b = 0; b < blocks; b++) {
+                int o = b * GROUP_BLOCK;
+                out[o + 2 * lane] = row[34 * b];
+                out[o + 2 * lane + 1] = row[34 * b + 1];
+                for (int k = 0; k < 32; k++) out[o + 2 * G + k * G + lane] = row[34 * b + 2 + k];
             }
-            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, (long) g * out.length, out.length);
-        }
-        return dst;
+        });
     }
 
     private static long groupOffset(int g, int blocks) {

@@ -2,6 +2,7 @@ package dev.qwen4j.tensor.vector;
 
 import dev.qwen4j.tensor.GgmlType;
 import dev.qwen4j.tensor.MatmulKernel;
+import dev.qwen4j.tensor.MemoryAdvice;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import dev.qwen4j.tensor.quant.IQ4_NL;
@@ -72,9 +73,14 @@ public final class VectorMatmul implements MatmulKernel {
     private final boolean packing = !"false".equals(System.getProperty("qwen4j.packed"));
 
     @Override
-    public long prepare(Tensor w) {
-        if (!packing || !Packed.supports(w.type()) || w.rows() < Packed.G) return 0;
-        return packed.computeIfAbsent(w, t -> Packed.pack(t, arena)).byteSize();
+    public long prepare(Tensor w, Parallel parallel) {
+        if (!packing || !Packed.supports(w.type()) || w.rows() < Packed.G || packed.containsKey(w)) return 0;
+        MemorySegment p = Packed.pack(w, arena, parallel);
+        if (packed.putIfAbsent(w, p) != null) return 0;
+        // The products read the copy from now on: the file's pages of whole groups can leave the resident set
+        // (rows after the last group, and embedding lookups of a tied output head, fault theirs back in).
+        MemoryAdvice.release(w.data().asSlice(0, w.rows() / Packed.G * Packed.G * w.rowBytes()));
+        return p.byteSize();
     }
 
     @Override
