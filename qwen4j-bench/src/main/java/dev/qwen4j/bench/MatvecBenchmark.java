@@ -73,6 +73,7 @@ public class MatvecBenchmark {
         weights = BenchWeights.random(arena, GgmlType.valueOf(type), rows, columns, 1);
         weightBytes = weights.byteSize();
         kernels = Kernels.create(threads, Kernels.Implementation.valueOf(impl.toUpperCase()));
+        kernels.prepare(java.util.List.of(weights));
         Random r = new Random(2);
         x = new float[columns];
         for (int i = 0; i < columns; i++) x[i] = (float) r.nextGaussian();

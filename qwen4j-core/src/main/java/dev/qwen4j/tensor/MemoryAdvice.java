@@ -17,6 +17,9 @@ import java.util.Optional;
 public final class MemoryAdvice {
     /** MADV_DONTNEED on Linux and macOS. */
     private static final int DONT_NEED = 4;
+    /** MADV_HUGEPAGE (Linux only). */
+    private static final int HUGE_PAGE = 14;
+    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux");
     /** Advice covers whole pages only: ranges are shrunk to this alignment (a multiple of any page size in use). */
     private static final long ALIGN = 64 * 1024;
     private static final MethodHandle MADVISE = lookup().orElse(null);
@@ -33,6 +36,23 @@ public final class MemoryAdvice {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)));
         } catch (RuntimeException | LinkageError e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Asks Linux to back {@code seg} (fresh anonymous memory, best aligned to 2 MiB) with transparent huge pages
+     * where the system allows it on request: long streams of weights then cross no 4 KiB page boundaries (each
+     * one a TLB miss and a restart of the hardware prefetcher). Returns whether the advice was taken.
+     */
+    public static boolean hugePages(MemorySegment seg) {
+        if (MADVISE == null || !LINUX || seg.isMapped() || !seg.isNative()) return false;
+        long start = (seg.address() + ALIGN - 1) & -ALIGN;
+        long end = (seg.address() + seg.byteSize()) & -ALIGN;
+        if (end <= start) return false;
+        try {
+            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, HUGE_PAGE) == 0;
+        } catch (Throwable t) {
+            return false;
         }
     }
 

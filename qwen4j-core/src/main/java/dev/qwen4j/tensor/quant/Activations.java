@@ -43,7 +43,7 @@ public final class Activations {
     /** Q8_K: Σq per sub-block of 32 (pairs of bsums; what Q4_K/Q5_K mins multiply). */
     public int[] sums32 = new int[0];
     private int[] qpairs = new int[0];
-    private volatile boolean qpairsValid;
+    private int[] q6Offsets = new int[0];
     private float[] rounded = new float[0];
 
     /**
@@ -63,7 +63,6 @@ public final class Activations {
         this.kind = kind;
         this.n = n;
         this.batch = batch;
-        this.qpairsValid = false;
         int total = n * batch;
         switch (kind) {
             case F32 -> x = src;
@@ -78,24 +77,37 @@ public final class Activations {
             case Q8_K -> quantizeQ8K(src, total);
         }
         if (batch >= TRANSPOSE_MIN) transpose();
+        else if (kind == Kind.Q8_0 || kind == Kind.Q8_K) pairQuants();
     }
 
     /**
-     * The quants {@link #q} of the whole batch as 32-bit words holding the quant in both 16-bit halves (a broadcast
-     * of one word fills 16-bit lanes), made on first use after {@link #prepare}; callers on several threads may
-     * race to make them, all writing the same values.
+     * For one-token products (batch below {@link #TRANSPOSE_MIN}) of quantized activations: the quants {@link #q}
+     * as 32-bit words holding the quant in both 16-bit halves (a broadcast of one word fills 16-bit lanes).
      */
     public int[] qpairs() {
-        if (qpairsValid) return qpairs;
-        synchronized (this) {
-            if (!qpairsValid) {
-                int total = n * batch;
-                if (qpairs.length < total) qpairs = new int[total];
-                for (int i = 0; i < total; i++) qpairs[i] = (q[i] & 0xFFFF) | (q[i] << 16);
-                qpairsValid = true;
-            }
-        }
         return qpairs;
+    }
+
+    /**
+     * Q8_K, one-token products: for each run of 8 quants, −32·(their sum) modulo 2^16 in both 16-bit halves
+     * (the starting value of a Q6_K kernel's 16-bit sums, which then add unsigned levels × quants).
+     */
+    public int[] q6Offsets() {
+        return q6Offsets;
+    }
+
+    private void pairQuants() {
+        int total = n * batch;
+        if (qpairs.length < total) qpairs = new int[total];
+        for (int i = 0; i < total; i++) qpairs[i] = (q[i] & 0xFFFF) | (q[i] << 16);
+        if (kind != Kind.Q8_K) return;
+        if (q6Offsets.length < total / 8) q6Offsets = new int[total / 8];
+        for (int r = 0; r < total / 8; r++) {
+            int sum = 0;
+            for (int i = 8 * r; i < 8 * r + 8; i++) sum += q[i];
+            int v = (-32 * sum) & 0xFFFF;
+            q6Offsets[r] = v | (v << 16);
+        }
     }
 
     private void transpose() {

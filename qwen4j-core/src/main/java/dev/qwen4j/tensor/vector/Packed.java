@@ -2,6 +2,7 @@ package dev.qwen4j.tensor.vector;
 
 import dev.qwen4j.tensor.GgmlType;
 import dev.qwen4j.tensor.MatmulKernel;
+import dev.qwen4j.tensor.MemoryAdvice;
 import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.ByteVector;
@@ -43,6 +44,10 @@ final class Packed {
     static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, FS.vectorShape());
     static final int G = SS.length();
     private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
+
+    /** Copies of at least one huge page (2 MiB) are aligned to one and asked to be backed by them. */
+    private static final long HUGE = 2 << 20;
+    private static final boolean HUGE_PAGES = !"false".equals(System.getProperty("qwen4j.hugepages"));
 
     private Packed() {
     }
@@ -117,7 +122,9 @@ final class Packed {
         int groups = Math.toIntExact(w.rows() / G);
         MemorySegment src = w.data();
         long rowBytes = w.rowBytes();
-        MemorySegment dst = arena.allocate((long) groups * groupBytes, 64);
+        long size = (long) groups * groupBytes;
+        MemorySegment dst = arena.allocate(size, size >= HUGE ? HUGE : 64);
+        if (size >= HUGE && HUGE_PAGES) MemoryAdvice.hugePages(dst);
         parallel.run(groups, (from, to) -> {
             byte[] row = new byte[Math.toIntExact(rowBytes)];
             byte[] group = new byte[groupBytes];

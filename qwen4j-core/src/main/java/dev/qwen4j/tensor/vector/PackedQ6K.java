@@ -117,29 +117,11 @@ final class PackedQ6K {
         }
     }
 
-    /** Per thread: −32·Σq over each 8 quants of the batch, in both 16-bit halves of an int. */
-    private static final ThreadLocal<int[][]> OFFSETS = ThreadLocal.withInitial(() -> new int[1][0]);
-
-    private static int[] offsets(Activations a) {
-        int[][] holder = OFFSETS.get();
-        int total = a.n * a.batch / 8;
-        if (holder[0].length < total) holder[0] = new int[total];
-        int[] o = holder[0];
-        byte[] q = a.q;
-        for (int i = 0; i < total; i++) {
-            int s = 0;
-            for (int j = 8 * i; j < 8 * i + 8; j++) s += q[j];
-            int v = (-32 * s) & 0xFFFF;
-            o[i] = v | (v << 16);
-        }
-        return o;
-    }
-
     /** Rows {@code [g0·G, g1·G)} of {@code w} for every vector of the batch. */
     static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
         int rows = Math.toIntExact(w.rows());
         int blocks = a.n / 256;
-        int[] offsets = offsets(a);
+        int[] offsets = a.q6Offsets();
         float[] dw = new float[blocks * G];
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
