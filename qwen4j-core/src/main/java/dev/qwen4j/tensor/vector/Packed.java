@@ -182,11 +182,13 @@ final class Packed {
         float[] xd = a.d;
         int[] xs = a.qsum;
         FloatVector acc0 = FloatVector.zero(FS), acc1 = acc0;
+        long touched = 0;
         for (int b = 0; b < blocks; b++) {
             long blk = base + (long) b * Q4_0_GROUP_BLOCK;
             int xo = (ab + b) * 32;
             // One 16-bit sum per lane, started at −8·Σx: the nibble products may wrap around on the way, but the
             // final value, Σ (nibble − 8)·x with |Σ| ≤ 32·8·127 < 2^15, is exact modulo 2^16 and so exact.
+            touched += p.get(ValueLayout.JAVA_BYTE, blk);     // the scales' line before the quants: see PackedQ4K.dot
             ShortVector sum = IntVector.broadcast(IS, pair(-8 * xs[ab + b])).reinterpretAsShorts();
             for (int s = 0; s < 16; s++) {
                 IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
@@ -202,6 +204,7 @@ final class Packed {
             acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
             acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
         }
+        if (touched == Long.MIN_VALUE) acc0 = acc0.add(1);   // never: keeps the reads above from being dropped
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + L);
     }
