@@ -1,5 +1,6 @@
 package dev.qwen4j.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -23,8 +24,58 @@ public final class MemoryAdvice {
     /** Advice covers whole pages only: ranges are shrunk to this alignment (a multiple of any page size in use). */
     private static final long ALIGN = 64 * 1024;
     private static final MethodHandle MADVISE = lookup().orElse(null);
+    private static final MethodHandle MMAP = LINUX ? function("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG)) : null;
+    private static final MethodHandle MUNMAP = LINUX ? function("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG)) : null;
+    /** Linux: PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS. */
+    private static final int PROT_RW = 3;
+    private static final int MAP_ANON_PRIVATE = 0x22;
 
     private MemoryAdvice() {
+    }
+
+    private static MethodHandle function(String name, FunctionDescriptor descriptor) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            return linker.defaultLookup().find(name).map(f -> linker.downcallHandle(f, descriptor)).orElse(null);
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * {@code size} bytes of zeroed memory freed with {@code arena}. On Linux, fresh anonymous pages asked to be
+     * transparent huge pages before anything touches them (memory from {@link Arena#allocate} is zeroed, i.e.
+     * already faulted in as 4 KiB pages, when it is returned); elsewhere, or if that fails, {@code arena.allocate}.
+     * Weights streamed from huge pages cross no 4 KiB page boundaries, each a TLB miss and a stop for the
+     * hardware prefetcher.
+     */
+    public static MemorySegment allocateHuge(long size, Arena arena) {
+        if (MMAP != null && MUNMAP != null && MADVISE != null && size >= 2 << 20) {
+            try {
+                long length = size + (2 << 20);
+                MemorySegment raw = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, length, PROT_RW, MAP_ANON_PRIVATE, -1, 0L);
+                if (raw.address() != -1L && raw.address() != 0L) {
+                    long start = (raw.address() + (2 << 20) - 1) & -(2L << 20);
+                    int ignored = (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), size, HUGE_PAGE);
+                    long base = raw.address();
+                    return MemorySegment.ofAddress(start).reinterpret(size, arena, s -> unmap(base, length));
+                }
+            } catch (Throwable t) {
+                // fall through to the arena
+            }
+        }
+        return arena.allocate(size, 64);
+    }
+
+    private static void unmap(long address, long length) {
+        try {
+            int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), length);
+        } catch (Throwable t) {
+            throw new IllegalStateException("munmap failed", t);
+        }
     }
 
     private static Optional<MethodHandle> lookup() {
@@ -36,23 +87,6 @@ public final class MemoryAdvice {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)));
         } catch (RuntimeException | LinkageError e) {
             return Optional.empty();
-        }
-    }
-
-    /**
-     * Asks Linux to back {@code seg} (fresh anonymous memory, best aligned to 2 MiB) with transparent huge pages
-     * where the system allows it on request: long streams of weights then cross no 4 KiB page boundaries (each
-     * one a TLB miss and a restart of the hardware prefetcher). Returns whether the advice was taken.
-     */
-    public static boolean hugePages(MemorySegment seg) {
-        if (MADVISE == null || !LINUX || seg.isMapped() || !seg.isNative()) return false;
-        long start = (seg.address() + ALIGN - 1) & -ALIGN;
-        long end = (seg.address() + seg.byteSize()) & -ALIGN;
-        if (end <= start) return false;
-        try {
-            return (int) MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, HUGE_PAGE) == 0;
-        } catch (Throwable t) {
-            return false;
         }
     }
 

@@ -50,4 +50,17 @@ class MemoryAdviceTest {
         }
         assertFalse(MemoryAdvice.release(MemorySegment.ofArray(bytes)));
     }
+
+    @Test
+    void hugePageMemoryIsZeroedWritableAndOfTheSizeAsked() {
+        long size = (3L << 20) + 12345;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = MemoryAdvice.allocateHuge(size, arena);
+            assertEquals(size, seg.byteSize());
+            for (long i = 0; i < size; i += 4093) assertEquals(0, seg.get(ValueLayout.JAVA_BYTE, i));
+            seg.set(ValueLayout.JAVA_BYTE, size - 1, (byte) 7);
+            seg.fill((byte) 3);
+            assertEquals(3, seg.get(ValueLayout.JAVA_BYTE, size - 1));
+        }
+    }
 }

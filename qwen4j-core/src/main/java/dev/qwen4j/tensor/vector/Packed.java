@@ -45,8 +45,7 @@ final class Packed {
     static final int G = SS.length();
     private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
 
-    /** Copies of at least one huge page (2 MiB) are aligned to one and asked to be backed by them. */
-    private static final long HUGE = 2 << 20;
+    /** Copies of at least one huge page (2 MiB) are asked to be backed by them ({@link MemoryAdvice#allocateHuge}). */
     private static final boolean HUGE_PAGES = !"false".equals(System.getProperty("qwen4j.hugepages"));
 
     private Packed() {
@@ -123,8 +122,7 @@ final class Packed {
         MemorySegment src = w.data();
         long rowBytes = w.rowBytes();
         long size = (long) groups * groupBytes;
-        MemorySegment dst = arena.allocate(size, size >= HUGE ? HUGE : 64);
-        if (size >= HUGE && HUGE_PAGES) MemoryAdvice.hugePages(dst);
+        MemorySegment dst = HUGE_PAGES ? MemoryAdvice.allocateHuge(size, arena) : arena.allocate(size, 64);
         parallel.run(groups, (from, to) -> {
             byte[] row = new byte[Math.toIntExact(rowBytes)];
             byte[] group = new byte[groupBytes];
