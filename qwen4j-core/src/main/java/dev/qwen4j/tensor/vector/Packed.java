@@ -199,8 +199,15 @@ final class Packed {
             IntVector s0 = (IntVector) sum.convertShape(VectorOperators.S2I, IS, 0);
             IntVector s1 = (IntVector) sum.convertShape(VectorOperators.S2I, IS, 1);
             float dx = xd[ab + b];
-            acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
-            acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
+            // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc0 = ((FloatVector) s0.convert(VectorOperators.I2F, 0)).fma(d0.mul(dx), acc0);
+            acc1 = ((FloatVector) s1.convert(VectorOperators.I2F, 0)).fma(d1.mul(dx), acc1);
         }
         if (touched == Long.MIN_VALUE) acc0 = acc0.add(1);   // never: keeps the reads above from being dropped
         acc0.intoArray(out, o);

@@ -117,14 +117,31 @@ final class PackedQ4K {
             for (long h = blk; h < blk + QS; h += 64) touched += p.get(ValueLayout.JAVA_BYTE, h);
             superBlock(p, blk, xp, (ab + b) * 256, s32, 8 * (ab + b), dots);
             float dx = a.d[ab + b];
-            FloatVector d0 = VectorMatmul.halfs(p, blk + D).mul(dx), d1 = VectorMatmul.halfs(p, blk + D + 2L * L).mul(dx);
-            FloatVector m0 = VectorMatmul.halfs(p, blk + DMIN).mul(dx), m1 = VectorMatmul.halfs(p, blk + DMIN + 2L * L).mul(dx);
+            // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
+            IntVector h0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + D, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector h0 = h0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector h1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + D + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector h1 = h1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector n0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + DMIN, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector n0 = n0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(n0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector n1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + DMIN + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector n1 = n1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(n1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector d0 = h0.mul(dx), d1 = h1.mul(dx);
+            FloatVector m0 = n0.mul(dx), m1 = n1.mul(dx);
             IntVector min0 = IntVector.zero(IS), min1 = min0;
             for (int j = 0; j < 8; j++) {
                 int xs = s32[8 * (ab + b) + j];
                 long mo = blk + MINS + (long) j * G;
-                min0 = min0.add(bytesToInts(p, mo).mul(xs));
-                min1 = min1.add(bytesToInts(p, mo + L).mul(xs));
+                // Byte loads written out here and below: C2 compiles a small helper on its own and then refuses
+                // to inline it into this kernel, and every call boxes its vector result.
+                IntVector mins0 = (IntVector) ByteVector.fromMemorySegment(BL, p, mo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector mins1 = (IntVector) ByteVector.fromMemorySegment(BL, p, mo + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                min0 = min0.add(mins0.mul(xs));
+                min1 = min1.add(mins1.mul(xs));
             }
             FloatVector dot0 = (FloatVector) IntVector.fromArray(IS, dots, 0).convert(VectorOperators.I2F, 0);
             FloatVector dot1 = (FloatVector) IntVector.fromArray(IS, dots, L).convert(VectorOperators.I2F, 0);
@@ -158,8 +175,12 @@ final class PackedQ4K {
             IntVector hi0 = ((IntVector) hi.convertShape(VectorOperators.S2I, IS, 0)).add(xh);
             IntVector hi1 = ((IntVector) hi.convertShape(VectorOperators.S2I, IS, 1)).add(xh);
             long sc = blk + SCALES + (long) (2 * m) * G;
-            dot0 = dot0.add(lo0.mul(bytesToInts(p, sc))).add(hi0.mul(bytesToInts(p, sc + G)));
-            dot1 = dot1.add(lo1.mul(bytesToInts(p, sc + L))).add(hi1.mul(bytesToInts(p, sc + G + L)));
+            IntVector scLo0 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector scHi0 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector scLo1 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector scHi1 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + G + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            dot0 = dot0.add(lo0.mul(scLo0)).add(hi0.mul(scHi0));
+            dot1 = dot1.add(lo1.mul(scLo1)).add(hi1.mul(scHi1));
         }
         dot0.intoArray(dots, 0);
         dot1.intoArray(dots, L);
@@ -180,8 +201,8 @@ final class PackedQ4K {
             for (int m = 0; m < 4; m++) {
                 for (int part = 0; part < 2; part++) {
                     long sc = blk + SCALES + (long) (2 * m) * G + (long) part * L;
-                    IntVector scLo = bytesToInts(p, sc);
-                    IntVector scHi = bytesToInts(p, sc + G);
+                    IntVector scLo = (IntVector) ByteVector.fromMemorySegment(BL, p, sc, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector scHi = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
                     for (int s = 0; s < 32; s++) {
                         IntVector q = bytesToInts(p, blk + QS + (long) (32 * m + s) * G + (long) part * L);
                         int k = 256 * b + 64 * m + s;

@@ -127,8 +127,15 @@ final class PackedQ6K {
             long base = groupOffset(g, blocks);
             for (int b = 0; b < blocks; b++) {
                 long blk = base + (long) b * GROUP_BLOCK;
-                VectorMatmul.halfs(p, blk).intoArray(dw, b * G);
-                VectorMatmul.halfs(p, blk + 2L * L).intoArray(dw, b * G + L);
+                // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
+                IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+                FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                        .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+                FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                        .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+                d0.intoArray(dw, b * G);
+                d1.intoArray(dw, b * G + L);
             }
             for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, dw, a, offsets, t * blocks, out, t * rows + g * G);
         }

@@ -5,6 +5,8 @@ import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -79,8 +81,15 @@ final class PackedQ8 {
                 s1 = levels(p, e + L).fma(x, s1);
             }
             float dx = xd[ab + b];
-            acc0 = s0.fma(VectorMatmul.halfs(p, blk).mul(dx), acc0);
-            acc1 = s1.fma(VectorMatmul.halfs(p, blk + 2L * L).mul(dx), acc1);
+            // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc0 = s0.fma(d0.mul(dx), acc0);
+            acc1 = s1.fma(d1.mul(dx), acc1);
         }
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + L);
