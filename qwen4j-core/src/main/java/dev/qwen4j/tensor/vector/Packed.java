@@ -146,8 +146,14 @@ final class Packed {
     private static void unpackQ4_0(MemorySegment p, long base, int blocks, float[] w, float[] wd) {
         for (int b = 0; b < blocks; b++) {
             long blk = base + (long) b * Q4_0_GROUP_BLOCK;
-            VectorMatmul.halfs(p, blk).intoArray(wd, b * G);
-            VectorMatmul.halfs(p, blk + 2L * L).intoArray(wd, b * G + L);
+            IntVector f1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector f1 = f1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(f1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            f1.intoArray(wd, b * G);
+            IntVector f2h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector f2 = f2h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(f2h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            f2.intoArray(wd, b * G + L);
             for (int s = 0; s < 16; s++) {
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);

@@ -87,8 +87,14 @@ final class PackedQ6K {
         long base = groupOffset(g, blocks);
         for (int b = 0; b < blocks; b++) {
             long blk = base + (long) b * GROUP_BLOCK;
-            VectorMatmul.halfs(p, blk).intoArray(wd, b * G);
-            VectorMatmul.halfs(p, blk + 2L * L).intoArray(wd, b * G + L);
+            IntVector f9h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector f9 = f9h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(f9h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            f9.intoArray(wd, b * G);
+            IntVector f10h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector f10 = f10h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(f10h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            f10.intoArray(wd, b * G + L);
             for (int q = 0; q < 64; q++) {
                 int e = 256 * b + 128 * (q >>> 5) + (q & 31);
                 int s = 8 * (q >>> 5) + ((q >>> 4) & 1);
