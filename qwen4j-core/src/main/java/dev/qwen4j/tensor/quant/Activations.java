@@ -55,6 +55,8 @@ public final class Activations {
     public static final int TRANSPOSE_MIN = 16;
     public int tp;
     public float[] xt = new float[0];
+    /** Q8_0 quants transposed like {@link #xt}, as shorts (the 16-bit integer tiles of 4-bit weights). */
+    public short[] xts = new short[0];
     public float[] dt = new float[0];
     public float[] s32t = new float[0];
 
@@ -111,7 +113,7 @@ public final class Activations {
     }
 
     private void transpose() {
-        tp = (batch + 15) & ~15;
+        tp = (batch + 31) & ~31;
         float[] values = switch (kind) {
             case Q8_0, Q8_1, Q8_K -> qf;
             default -> x;
@@ -120,6 +122,13 @@ public final class Activations {
         java.util.Arrays.fill(xt, 0, n * tp, 0f);
         for (int t = 0; t < batch; t++) {
             for (int k = 0; k < n; k++) xt[k * tp + t] = values[t * n + k];
+        }
+        if (kind == Kind.Q8_0) {
+            if (xts.length < n * tp) xts = new short[n * tp];
+            java.util.Arrays.fill(xts, 0, n * tp, (short) 0);
+            for (int t = 0; t < batch; t++) {
+                for (int k = 0; k < n; k++) xts[k * tp + t] = q[t * n + k];
+            }
         }
         int blockSize = switch (kind) {
             case Q8_0, Q8_1 -> 32;

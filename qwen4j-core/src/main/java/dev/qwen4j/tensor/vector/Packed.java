@@ -44,6 +44,7 @@ final class Packed {
     static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, FS.vectorShape());
     static final int G = SS.length();
     private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
+    private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
 
     /** Copies of at least one huge page (2 MiB) are asked to be backed by them ({@link MemoryAdvice#allocateHuge}). */
     private static final boolean HUGE_PAGES = !"false".equals(System.getProperty("qwen4j.hugepages"));
@@ -64,6 +65,34 @@ final class Packed {
             case Q6_K -> PackedQ6K.pack(w, arena, parallel);
             default -> throw new IllegalArgumentException("no interleaved layout for " + w.type());
         };
+    }
+
+    /**
+     * Group {@code g} of a Q4_0 copy for the 16-bit integer tiles: {@code w[k·G + lane]} = level − 8 of row lane's
+     * element k in both 16-bit halves of an int (one broadcast fills the short lanes), {@code wd[b·G + lane]} = d.
+     */
+    static void unpackQ4_0Pairs(MemorySegment p, int g, int blocks, int[] w, float[] wd) {
+        long base = groupOffset(g, blocks);
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * Q4_0_GROUP_BLOCK;
+            for (int part = 0; part < 2; part++) {
+                IntVector hv = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L * part, LE)
+                        .convertShape(VectorOperators.S2I, IS, 0);
+                hv.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                        .reinterpretAsInts().or(hv.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
+                        .intoArray(wd, b * G + part * L);
+            }
+            for (int s = 0; s < 16; s++) {
+                for (int part = 0; part < 2; part++) {
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(BL, p, blk + 2 * G + (long) s * G + (long) part * L, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                    IntVector lo = q.and(15).sub(8);
+                    IntVector hi = q.lanewise(VectorOperators.LSHR, 4).sub(8);
+                    lo.and(0xFFFF).or(lo.lanewise(VectorOperators.LSHL, 16)).intoArray(w, (32 * b + s) * G + part * L);
+                    hi.and(0xFFFF).or(hi.lanewise(VectorOperators.LSHL, 16)).intoArray(w, (32 * b + 16 + s) * G + part * L);
+                }
+            }
+        }
     }
 
     /** Rows {@code [g0·G, g1·G)} of {@code w} for every vector of the batch ({@code out[b·rows + r]}). */

@@ -5,6 +5,7 @@ import dev.qwen4j.tensor.Tensor;
 import dev.qwen4j.tensor.quant.Activations;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -36,6 +37,9 @@ final class VectorGemm {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     /** Weight rows per tile. */
     static final int ROWS = 4;
+    /** Weight rows per 16-bit integer tile. */
+    static final int SROWS = 8;
+    private static final boolean SHORT_TILES = !"false".equals(System.getProperty("qwen4j.shorttiles"));
 
     private VectorGemm() {
     }
@@ -56,6 +60,10 @@ final class VectorGemm {
         float[] mins = new float[0];
         /** A group of interleaved rows unpacked element-major, and their block scales ({@link Packed#unpack}). */
         float[] gw = new float[0];
+        /** Q4_0 groups for the 16-bit tiles: levels as short pairs ({@link Packed#unpackQ4_0Pairs}). */
+        int[] gwp = new int[0];
+        final float[] acc16 = new float[SROWS * 2 * Packed.G];
+        final short[] sums16 = new short[SROWS * 2 * Packed.G];
         float[] gwd = new float[0];
         /** K-quants: per block and lane, dmin and the eight mins (Q4_K). */
         float[] gdmin = new float[0];
@@ -128,6 +136,24 @@ final class VectorGemm {
             s.gwd = new float[g * blocks];
             s.gdmin = new float[g * blocks];
             s.gmins = new float[g * blocks * 8];
+        }
+        if (type == GgmlType.Q4_0 && SHORT_TILES) {
+            if (s.gwp.length < g * n) s.gwp = new int[g * n];
+            int sl = Packed.G;
+            for (int group = g0; group < g1; group++) {
+                Packed.unpackQ4_0Pairs(p, group, blocks, s.gwp, s.gwd);
+                for (int r0 = 0; r0 < g; r0 += SROWS) {
+                    for (int t0 = 0; t0 < a.batch; t0 += 2 * sl) {
+                        tileShorts(s, a, blocks, t0, r0);
+                        for (int r = 0; r < SROWS; r++) {
+                            int row = group * g + r0 + r;
+                            int tEnd = Math.min(2 * sl, a.batch - t0);
+                            for (int t = 0; t < tEnd; t++) out[(t0 + t) * rows + row] = s.acc16[r * 2 * sl + t];
+                        }
+                    }
+                }
+            }
+            return;
         }
         for (int group = g0; group < g1; group++) {
             Packed.unpack(type, p, group, blocks, s.gw, s.gwd, s.gdmin, s.gmins);
@@ -204,6 +230,88 @@ final class VectorGemm {
                         sum = sum.sub(m.mul(dx.mul(s.gdmin[rb])));
                     }
                     sum.intoArray(s.acc, i);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q4_0, 8 rows × 2·G tokens in 16-bit integer lanes: per element, the level of each row (a broadcast short
+     * pair) times the element's quants of G tokens ({@link Activations#xts}), summed over the block of 32 in
+     * shorts (|Σ| ≤ 32·8·127 < 2^15), then widened, converted and scaled by d_w·d_x into {@code s.acc16}
+     * ({@code [row][token]}). One 16-bit multiply and add serve G tokens where an fp32 FMA serves L = G/2.
+     */
+    private static void tileShorts(Scratch s, Activations a, int blocks, int t0, int r0) {
+        int[] w = s.gwp;
+        short[] xs = a.xts;
+        float[] acc = s.acc16;
+        float[] wd = s.gwd;
+        float[] dt = a.dt;
+        int g = Packed.G;
+        int tp = a.tp;
+        int t1 = t0 + g < tp ? t0 + g : t0;
+        Arrays.fill(acc, 0f);
+        jdk.incubator.vector.VectorSpecies<Short> ss = Packed.SS;
+        for (int j = 0; j < blocks; j++) {
+            ShortVector a00 = ShortVector.zero(ss), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            ShortVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+            for (int k = 32 * j; k < 32 * j + 32; k++) {
+                ShortVector x0 = ShortVector.fromArray(ss, xs, k * tp + t0);
+                ShortVector x1 = ShortVector.fromArray(ss, xs, k * tp + t1);
+                int wo = k * g + r0;
+                ShortVector b = IntVector.broadcast(IS, w[wo]).reinterpretAsShorts();
+                a00 = b.mul(x0).add(a00);
+                a01 = b.mul(x1).add(a01);
+                b = IntVector.broadcast(IS, w[wo + 1]).reinterpretAsShorts();
+                a10 = b.mul(x0).add(a10);
+                a11 = b.mul(x1).add(a11);
+                b = IntVector.broadcast(IS, w[wo + 2]).reinterpretAsShorts();
+                a20 = b.mul(x0).add(a20);
+                a21 = b.mul(x1).add(a21);
+                b = IntVector.broadcast(IS, w[wo + 3]).reinterpretAsShorts();
+                a30 = b.mul(x0).add(a30);
+                a31 = b.mul(x1).add(a31);
+                b = IntVector.broadcast(IS, w[wo + 4]).reinterpretAsShorts();
+                a40 = b.mul(x0).add(a40);
+                a41 = b.mul(x1).add(a41);
+                b = IntVector.broadcast(IS, w[wo + 5]).reinterpretAsShorts();
+                a50 = b.mul(x0).add(a50);
+                a51 = b.mul(x1).add(a51);
+                b = IntVector.broadcast(IS, w[wo + 6]).reinterpretAsShorts();
+                a60 = b.mul(x0).add(a60);
+                a61 = b.mul(x1).add(a61);
+                b = IntVector.broadcast(IS, w[wo + 7]).reinterpretAsShorts();
+                a70 = b.mul(x0).add(a70);
+                a71 = b.mul(x1).add(a71);
+            }
+            // The 16 block sums go through a short[] and one loop widens and scales them: written out, or passed to
+            // a helper, they make the method too big for C2 to keep its vectors unboxed.
+            short[] sums = s.sums16;
+            a00.intoArray(sums, 0);
+            a01.intoArray(sums, g);
+            a10.intoArray(sums, 2 * g);
+            a11.intoArray(sums, 3 * g);
+            a20.intoArray(sums, 4 * g);
+            a21.intoArray(sums, 5 * g);
+            a30.intoArray(sums, 6 * g);
+            a31.intoArray(sums, 7 * g);
+            a40.intoArray(sums, 8 * g);
+            a41.intoArray(sums, 9 * g);
+            a50.intoArray(sums, 10 * g);
+            a51.intoArray(sums, 11 * g);
+            a60.intoArray(sums, 12 * g);
+            a61.intoArray(sums, 13 * g);
+            a70.intoArray(sums, 14 * g);
+            a71.intoArray(sums, 15 * g);
+            for (int i = 0; i < 2 * SROWS; i++) {
+                int r = i >>> 1, v = i & 1;
+                ShortVector sum = ShortVector.fromArray(ss, sums, i * g);
+                float dw = wd[j * g + r0 + r];
+                int dx = j * tp + (v == 0 ? t0 : t1);
+                for (int part = 0; part < 2; part++) {
+                    FloatVector f = (FloatVector) ((IntVector) sum.convertShape(VectorOperators.S2I, IS, part)).convert(VectorOperators.I2F, 0);
+                    int ai = i * g + part * L;
+                    f.fma(FloatVector.fromArray(FS, dt, dx + part * L).mul(dw), FloatVector.fromArray(FS, acc, ai)).intoArray(acc, ai);
                 }
             }
         }
