@@ -55,7 +55,7 @@ public final class Activations {
     public static final int TRANSPOSE_MIN = 16;
     public int tp;
     public float[] xt = new float[0];
-    /** Q8_0 quants transposed like {@link #xt}, as shorts (the 16-bit integer tiles of 4-bit weights). */
+    /** Q8_0/Q8_K quants transposed like {@link #xt}, as shorts (the 16-bit integer tiles of 4-bit weights). */
     public short[] xts = new short[0];
     public float[] dt = new float[0];
     public float[] s32t = new float[0];
@@ -123,7 +123,7 @@ public final class Activations {
         for (int t = 0; t < batch; t++) {
             for (int k = 0; k < n; k++) xt[k * tp + t] = values[t * n + k];
         }
-        if (kind == Kind.Q8_0) {
+        if (kind == Kind.Q8_0 || kind == Kind.Q8_K) {
             if (xts.length < n * tp) xts = new short[n * tp];
             java.util.Arrays.fill(xts, 0, n * tp, (short) 0);
             for (int t = 0; t < batch; t++) {

@@ -36,6 +36,7 @@ import static dev.qwen4j.tensor.vector.VectorMatmul.L;
  */
 final class PackedQ4K {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Byte> BG = VectorSpecies.of(byte.class, VectorShape.forBitSize(G * 8));
     private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final int D = 0;
@@ -180,6 +181,39 @@ final class PackedQ4K {
         }
         dot0.intoArray(dots, 0);
         dot1.intoArray(dots, L);
+    }
+
+    /**
+     * Group {@code g} for the 16-bit integer tiles: {@code w[k·G + lane]} = level − 8 in both 16-bit halves of an
+     * int, {@code wd}/{@code dmin[b·G + lane]} = d and dmin, {@code sc}/{@code mins[(8b + j)·G + lane]} = sub-block
+     * j's scale and min.
+     */
+    static void unpackPairs(MemorySegment p, int g, int blocks, int[] w, float[] wd, float[] dmin, float[] sc, float[] mins) {
+        long base = groupOffset(g, blocks);
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            for (int lane = 0; lane < G; lane++) {
+                wd[b * G + lane] = Float.float16ToFloat(p.get(I16, blk + D + 2L * lane));
+                dmin[b * G + lane] = Float.float16ToFloat(p.get(I16, blk + DMIN + 2L * lane));
+                for (int j = 0; j < 8; j++) {
+                    sc[(8 * b + j) * G + lane] = p.get(ValueLayout.JAVA_BYTE, blk + SCALES + (long) j * G + lane);
+                    mins[(8 * b + j) * G + lane] = p.get(ValueLayout.JAVA_BYTE, blk + MINS + (long) j * G + lane);
+                }
+            }
+            for (int m = 0; m < 4; m++) {
+                for (int s = 0; s < 32; s++) {
+                    for (int part = 0; part < 2; part++) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BL, p, blk + QS + (long) (32 * m + s) * G + (long) part * L, LE)
+                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                        IntVector lo = q.and(15).sub(8);
+                        IntVector hi = q.lanewise(VectorOperators.LSHR, 4).sub(8);
+                        int k = 256 * b + 64 * m + s;
+                        lo.and(0xFFFF).or(lo.lanewise(VectorOperators.LSHL, 16)).intoArray(w, k * G + part * L);
+                        hi.and(0xFFFF).or(hi.lanewise(VectorOperators.LSHL, 16)).intoArray(w, (k + 32) * G + part * L);
+                    }
+                }
+            }
+        }
     }
 
     /** Group {@code g} element-major for the batched kernels: level × sub-block scale, d, dmin and mins per lane. */

@@ -64,6 +64,8 @@ final class VectorGemm {
         int[] gwp = new int[0];
         final float[] acc16 = new float[SROWS * 2 * Packed.G];
         final short[] sums16 = new short[SROWS * 2 * Packed.G];
+        final float[] bacc16 = new float[SROWS * 2 * Packed.G];
+        float[] gsc = new float[0];
         float[] gwd = new float[0];
         /** K-quants: per block and lane, dmin and the eight mins (Q4_K). */
         float[] gdmin = new float[0];
@@ -137,14 +139,17 @@ final class VectorGemm {
             s.gdmin = new float[g * blocks];
             s.gmins = new float[g * blocks * 8];
         }
-        if (type == GgmlType.Q4_0 && SHORT_TILES) {
+        if ((type == GgmlType.Q4_0 || type == GgmlType.Q4_K) && SHORT_TILES) {
             if (s.gwp.length < g * n) s.gwp = new int[g * n];
+            if (s.gsc.length < g * blocks * 8) s.gsc = new float[g * blocks * 8];
             int sl = Packed.G;
             for (int group = g0; group < g1; group++) {
-                Packed.unpackQ4_0Pairs(p, group, blocks, s.gwp, s.gwd);
+                if (type == GgmlType.Q4_0) Packed.unpackQ4_0Pairs(p, group, blocks, s.gwp, s.gwd);
+                else PackedQ4K.unpackPairs(p, group, blocks, s.gwp, s.gwd, s.gdmin, s.gsc, s.gmins);
                 for (int r0 = 0; r0 < g; r0 += SROWS) {
                     for (int t0 = 0; t0 < a.batch; t0 += 2 * sl) {
-                        tileShorts(s, a, blocks, t0, r0);
+                        if (type == GgmlType.Q4_0) tileShorts(s, a, blocks, t0, r0);
+                        else tileShortsK(s, a, blocks, t0, r0);
                         for (int r = 0; r < SROWS; r++) {
                             int row = group * g + r0 + r;
                             int tEnd = Math.min(2 * sl, a.batch - t0);
@@ -236,6 +241,63 @@ final class VectorGemm {
     }
 
     /**
+     * The 16-bit tile's core: Σ over elements k0..k0+31 of level × quant for 8 rows (short pairs in {@code w},
+     * element-major) and the 2·G tokens at t0 and t1, into {@code sums[(2·row + v)·G ..]}. The sums go out through
+     * the array: written out with the closing arithmetic, or passed to a helper, the vectors would be boxed.
+     */
+    private static void sums32(int[] w, short[] xs, int tp, int k0, int t0, int t1, int r0, short[] sums) {
+        int g = Packed.G;
+        jdk.incubator.vector.VectorSpecies<Short> ss = Packed.SS;
+        ShortVector a00 = ShortVector.zero(ss), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        ShortVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+        for (int k = k0; k < k0 + 32; k++) {
+            ShortVector x0 = ShortVector.fromArray(ss, xs, k * tp + t0);
+            ShortVector x1 = ShortVector.fromArray(ss, xs, k * tp + t1);
+            int wo = k * g + r0;
+            ShortVector b = IntVector.broadcast(IS, w[wo]).reinterpretAsShorts();
+            a00 = b.mul(x0).add(a00);
+            a01 = b.mul(x1).add(a01);
+            b = IntVector.broadcast(IS, w[wo + 1]).reinterpretAsShorts();
+            a10 = b.mul(x0).add(a10);
+            a11 = b.mul(x1).add(a11);
+            b = IntVector.broadcast(IS, w[wo + 2]).reinterpretAsShorts();
+            a20 = b.mul(x0).add(a20);
+            a21 = b.mul(x1).add(a21);
+            b = IntVector.broadcast(IS, w[wo + 3]).reinterpretAsShorts();
+            a30 = b.mul(x0).add(a30);
+            a31 = b.mul(x1).add(a31);
+            b = IntVector.broadcast(IS, w[wo + 4]).reinterpretAsShorts();
+            a40 = b.mul(x0).add(a40);
+            a41 = b.mul(x1).add(a41);
+            b = IntVector.broadcast(IS, w[wo + 5]).reinterpretAsShorts();
+            a50 = b.mul(x0).add(a50);
+            a51 = b.mul(x1).add(a51);
+            b = IntVector.broadcast(IS, w[wo + 6]).reinterpretAsShorts();
+            a60 = b.mul(x0).add(a60);
+            a61 = b.mul(x1).add(a61);
+            b = IntVector.broadcast(IS, w[wo + 7]).reinterpretAsShorts();
+            a70 = b.mul(x0).add(a70);
+            a71 = b.mul(x1).add(a71);
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, g);
+        a10.intoArray(sums, 2 * g);
+        a11.intoArray(sums, 3 * g);
+        a20.intoArray(sums, 4 * g);
+        a21.intoArray(sums, 5 * g);
+        a30.intoArray(sums, 6 * g);
+        a31.intoArray(sums, 7 * g);
+        a40.intoArray(sums, 8 * g);
+        a41.intoArray(sums, 9 * g);
+        a50.intoArray(sums, 10 * g);
+        a51.intoArray(sums, 11 * g);
+        a60.intoArray(sums, 12 * g);
+        a61.intoArray(sums, 13 * g);
+        a70.intoArray(sums, 14 * g);
+        a71.intoArray(sums, 15 * g);
+    }
+
+    /**
      * Q4_0, 8 rows × 2·G tokens in 16-bit integer lanes: per element, the level of each row (a broadcast short
      * pair) times the element's quants of G tokens ({@link Activations#xts}), summed over the block of 32 in
      * shorts (|Σ| ≤ 32·8·127 < 2^15), then widened, converted and scaled by d_w·d_x into {@code s.acc16}
@@ -253,56 +315,8 @@ final class VectorGemm {
         Arrays.fill(acc, 0f);
         jdk.incubator.vector.VectorSpecies<Short> ss = Packed.SS;
         for (int j = 0; j < blocks; j++) {
-            ShortVector a00 = ShortVector.zero(ss), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            ShortVector a40 = a00, a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
-            for (int k = 32 * j; k < 32 * j + 32; k++) {
-                ShortVector x0 = ShortVector.fromArray(ss, xs, k * tp + t0);
-                ShortVector x1 = ShortVector.fromArray(ss, xs, k * tp + t1);
-                int wo = k * g + r0;
-                ShortVector b = IntVector.broadcast(IS, w[wo]).reinterpretAsShorts();
-                a00 = b.mul(x0).add(a00);
-                a01 = b.mul(x1).add(a01);
-                b = IntVector.broadcast(IS, w[wo + 1]).reinterpretAsShorts();
-                a10 = b.mul(x0).add(a10);
-                a11 = b.mul(x1).add(a11);
-                b = IntVector.broadcast(IS, w[wo + 2]).reinterpretAsShorts();
-                a20 = b.mul(x0).add(a20);
-                a21 = b.mul(x1).add(a21);
-                b = IntVector.broadcast(IS, w[wo + 3]).reinterpretAsShorts();
-                a30 = b.mul(x0).add(a30);
-                a31 = b.mul(x1).add(a31);
-                b = IntVector.broadcast(IS, w[wo + 4]).reinterpretAsShorts();
-                a40 = b.mul(x0).add(a40);
-                a41 = b.mul(x1).add(a41);
-                b = IntVector.broadcast(IS, w[wo + 5]).reinterpretAsShorts();
-                a50 = b.mul(x0).add(a50);
-                a51 = b.mul(x1).add(a51);
-                b = IntVector.broadcast(IS, w[wo + 6]).reinterpretAsShorts();
-                a60 = b.mul(x0).add(a60);
-                a61 = b.mul(x1).add(a61);
-                b = IntVector.broadcast(IS, w[wo + 7]).reinterpretAsShorts();
-                a70 = b.mul(x0).add(a70);
-                a71 = b.mul(x1).add(a71);
-            }
-            // The 16 block sums go through a short[] and one loop widens and scales them: written out, or passed to
-            // a helper, they make the method too big for C2 to keep its vectors unboxed.
+            sums32(w, xs, tp, 32 * j, t0, t1, r0, s.sums16);
             short[] sums = s.sums16;
-            a00.intoArray(sums, 0);
-            a01.intoArray(sums, g);
-            a10.intoArray(sums, 2 * g);
-            a11.intoArray(sums, 3 * g);
-            a20.intoArray(sums, 4 * g);
-            a21.intoArray(sums, 5 * g);
-            a30.intoArray(sums, 6 * g);
-            a31.intoArray(sums, 7 * g);
-            a40.intoArray(sums, 8 * g);
-            a41.intoArray(sums, 9 * g);
-            a50.intoArray(sums, 10 * g);
-            a51.intoArray(sums, 11 * g);
-            a60.intoArray(sums, 12 * g);
-            a61.intoArray(sums, 13 * g);
-            a70.intoArray(sums, 14 * g);
-            a71.intoArray(sums, 15 * g);
             for (int i = 0; i < 2 * SROWS; i++) {
                 int r = i >>> 1, v = i & 1;
                 ShortVector sum = ShortVector.fromArray(ss, sums, i * g);
@@ -312,6 +326,59 @@ final class VectorGemm {
                     FloatVector f = (FloatVector) ((IntVector) sum.convertShape(VectorOperators.S2I, IS, part)).convert(VectorOperators.I2F, 0);
                     int ai = i * g + part * L;
                     f.fma(FloatVector.fromArray(FS, dt, dx + part * L).mul(dw), FloatVector.fromArray(FS, acc, ai)).intoArray(acc, ai);
+                }
+            }
+        }
+    }
+
+    /**
+     * Q4_K in the 16-bit tiles: per sub-block of 32, Σ (level − 8)·x in shorts ({@link #sums32}), widened, plus
+     * 8·Σx, times the row's sub-block scale, summed over the super-block; then d·d_x times that, minus
+     * dmin·d_x·Σ_j min_j·Σx_j, into {@code s.acc16}.
+     */
+    private static void tileShortsK(Scratch s, Activations a, int blocks, int t0, int r0) {
+        int[] w = s.gwp;
+        short[] xs = a.xts;
+        float[] acc = s.acc16;
+        float[] bacc = s.bacc16;
+        float[] x32 = a.s32t;
+        float[] dt = a.dt;
+        int g = Packed.G;
+        int tp = a.tp;
+        int t1 = t0 + g < tp ? t0 + g : t0;
+        Arrays.fill(acc, 0f);
+        jdk.incubator.vector.VectorSpecies<Short> ss = Packed.SS;
+        short[] sums = s.sums16;
+        for (int j = 0; j < blocks; j++) {
+            Arrays.fill(bacc, 0f);
+            for (int sb = 0; sb < 8; sb++) {
+                sums32(w, xs, tp, 256 * j + 32 * sb, t0, t1, r0, sums);
+                int q = 8 * j + sb;
+                for (int i = 0; i < 2 * SROWS; i++) {
+                    int r = i >>> 1;
+                    ShortVector sum = ShortVector.fromArray(ss, sums, i * g);
+                    float scale = s.gsc[q * g + r0 + r];
+                    int xo = q * tp + ((i & 1) == 0 ? t0 : t1);
+                    for (int part = 0; part < 2; part++) {
+                        FloatVector f = (FloatVector) ((IntVector) sum.convertShape(VectorOperators.S2I, IS, part)).convert(VectorOperators.I2F, 0);
+                        f = f.add(FloatVector.fromArray(FS, x32, xo + part * L).mul(8f));
+                        int bi = i * g + part * L;
+                        f.mul(scale).add(FloatVector.fromArray(FS, bacc, bi)).intoArray(bacc, bi);
+                    }
+                }
+            }
+            for (int i = 0; i < 2 * SROWS; i++) {
+                int rb = j * g + r0 + (i >>> 1);
+                int tv = (i & 1) == 0 ? t0 : t1;
+                for (int part = 0; part < 2; part++) {
+                    FloatVector dx = FloatVector.fromArray(FS, dt, j * tp + tv + part * L);
+                    FloatVector m = FloatVector.zero(FS);
+                    for (int sb = 0; sb < 8; sb++) {
+                        m = FloatVector.fromArray(FS, x32, (8 * j + sb) * tp + tv + part * L).mul(s.gmins[(8 * j + sb) * g + rb - j * g]).add(m);
+                    }
+                    int ai = i * g + part * L;
+                    FloatVector sum = FloatVector.fromArray(FS, bacc, ai).mul(dx.mul(s.gwd[rb]));
+                    sum.sub(m.mul(dx.mul(s.gdmin[rb]))).add(FloatVector.fromArray(FS, acc, ai)).intoArray(acc, ai);
                 }
             }
         }
