@@ -53,10 +53,6 @@ final class PackedQ8 {
         return (long) g * blocks * GROUP_BLOCK;
     }
 
-    private static FloatVector levels(MemorySegment p, long off) {
-        return (FloatVector) ByteVector.fromMemorySegment(BL, p, off, LE).convertShape(VectorOperators.B2F, FS, 0);
-    }
-
     static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
         int rows = Math.toIntExact(w.rows());
         int blocks = a.n / 32;
@@ -77,8 +73,10 @@ final class PackedQ8 {
             for (int k = 0; k < 32; k++) {
                 FloatVector x = FloatVector.broadcast(FS, xq[xo + k]);
                 long e = blk + 2 * G + (long) k * G;
-                s0 = levels(p, e).fma(x, s0);
-                s1 = levels(p, e + L).fma(x, s1);
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(BL, p, e, LE).convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(BL, p, e + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+                s0 = w0.fma(x, s0);
+                s1 = w1.fma(x, s1);
             }
             float dx = xd[ab + b];
             // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
@@ -110,8 +108,11 @@ final class PackedQ8 {
             f4.intoArray(wd, b * G + L);
             for (int k = 0; k < 32; k++) {
                 long e = blk + 2 * G + (long) k * G;
-                levels(p, e).intoArray(w, (32 * b + k) * G);
-                levels(p, e + L).intoArray(w, (32 * b + k) * G + L);
+                // Written out, like the scales above: the helper is not inlined here and would box.
+                ((FloatVector) ByteVector.fromMemorySegment(BL, p, e, LE).convertShape(VectorOperators.B2F, FS, 0))
+                        .intoArray(w, (32 * b + k) * G);
+                ((FloatVector) ByteVector.fromMemorySegment(BL, p, e + L, LE).convertShape(VectorOperators.B2F, FS, 0))
+                        .intoArray(w, (32 * b + k) * G + L);
             }
         }
     }
