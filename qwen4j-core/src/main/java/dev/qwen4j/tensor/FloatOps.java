@@ -71,6 +71,13 @@ public interface FloatOps {
     void deltaRule(float[] state, int base, int dk, int dv, float[] q, int qOff, float[] k, int kOff, float[] v, int vOff,
                    float beta, float decay, float[] out, int outOff);
 
+    /**
+     * The arithmetic of ggml's Q8_0 quantization for {@code blocks} blocks of 32 values of {@code src}: per block
+     * {@code amax[b]} = max |x|, and each quant q = round-half-even(x·(127/amax)) (0 when amax is 0) into
+     * {@code q} (bytes) and {@code qf} (the same integers as floats), with their sum in {@code qsum[b]}.
+     */
+    void quantizeQ8(float[] src, int blocks, byte[] q, float[] qf, int[] qsum, float[] amax);
+
     /** Loads the Vector API version by name, so nothing here links against jdk.incubator.vector. */
     final class Choice {
         private static final FloatOps PREFERRED = pick();

@@ -104,4 +104,23 @@ public final class PortableFloatOps implements FloatOps {
             }
         }
     }
+
+    @Override
+    public void quantizeQ8(float[] src, int blocks, byte[] q, float[] qf, int[] qsum, float[] amaxOut) {
+        for (int b = 0; b < blocks; b++) {
+            int base = 32 * b;
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(src[base + i]));
+            float id = amax != 0 ? 127f / amax : 0f;
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                int v = (int) Math.rint(src[base + i] * id);
+                q[base + i] = (byte) v;
+                qf[base + i] = v;
+                sum += v;
+            }
+            qsum[b] = sum;
+            amaxOut[b] = amax;
+        }
+    }
 }

@@ -169,4 +169,28 @@ class FloatOpsParityTest {
             }
         }
     }
+
+    /** Q8_0 quantization: the same bytes, floats, sums and maxima (ties at .5, zero blocks, the 127 edge included). */
+    @Test
+    void quantizeQ8IsBitIdentical() {
+        int blocks = 40;
+        float[] x = new float[32 * blocks];
+        java.util.Random r = new java.util.Random(5);
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+        for (int i = 0; i < 32; i++) x[32 + i] = 0f;                                  // an all-zero block
+        for (int i = 0; i < 32; i++) x[64 + i] = (i - 16) * 127f / 32f;               // exact halves after scaling
+        for (int i = 0; i < 32; i++) x[96 + i] = (float) Math.sin(i);                  // |x| ≤ 1 ...
+        x[96] = -3f;                                                                    // ... and a negative extreme
+        byte[] q1 = new byte[x.length], q2 = new byte[x.length];
+        float[] f1 = new float[x.length], f2 = new float[x.length], a1 = new float[blocks], a2 = new float[blocks];
+        int[] s1 = new int[blocks], s2 = new int[blocks];
+        PORTABLE.quantizeQ8(x, blocks, q1, f1, s1, a1);
+        VECTOR.quantizeQ8(x, blocks, q2, f2, s2, a2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(q1, q2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(s1, s2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(a1, a2);
+        for (int i = 0; i < x.length; i++) assertEquals(f1[i], f2[i], 0f, "quant " + i);
+        assertEquals(0, s1[1]);
+        assertEquals(-127, q1[96]);
+    }
 }

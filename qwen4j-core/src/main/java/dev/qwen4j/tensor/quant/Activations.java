@@ -43,6 +43,8 @@ public final class Activations {
     /** Q8_K: Σq per sub-block of 32 (pairs of bsums; what Q4_K/Q5_K mins multiply). */
     public int[] sums32 = new int[0];
     private int[] qpairs = new int[0];
+    private float[] amax = new float[0];
+    private static final dev.qwen4j.tensor.FloatOps OPS = dev.qwen4j.tensor.FloatOps.preferred();
     private int[] q6Offsets = new int[0];
     private float[] rounded = new float[0];
 
@@ -171,22 +173,12 @@ public final class Activations {
         if (n % 32 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 32");
         int blocks = total / 32;
         ensureQuants(total, blocks);
+        if (amax.length < blocks) amax = new float[blocks];
+        OPS.quantizeQ8(src, blocks, q, qf, qsum, amax);
         for (int b = 0; b < blocks; b++) {
-            int base = 32 * b;
-            float amax = 0;
-            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(src[base + i]));
-            float dd = amax / 127f;
-            float id = amax != 0 ? 127f / amax : 0f;
-            int sum = 0;
-            for (int i = 0; i < 32; i++) {
-                int v = (int) Math.rint(src[base + i] * id);
-                q[base + i] = (byte) v;
-                qf[base + i] = v;
-                sum += v;
-            }
+            float dd = amax[b] / 127f;
             d[b] = Float.float16ToFloat(Float.floatToFloat16(dd));
-            qsum[b] = sum;
-            if (withSum) s[b] = Float.float16ToFloat(Float.floatToFloat16(dd * sum));
+            if (withSum) s[b] = Float.float16ToFloat(Float.floatToFloat16(dd * qsum[b]));
         }
     }
 

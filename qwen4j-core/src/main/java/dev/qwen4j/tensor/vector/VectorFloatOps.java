@@ -2,7 +2,9 @@ package dev.qwen4j.tensor.vector;
 
 import dev.qwen4j.tensor.FloatOps;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -235,5 +237,31 @@ public final class VectorFloatOps implements FloatOps {
     /** δ = β·(v − α·Sᵀk) for one vector of columns. */
     private static FloatVector delta(float[] v, int off, FloatVector stk, float beta, float decay) {
         return FloatVector.fromArray(FS, v, off).sub(stk.mul(decay)).mul(beta);
+    }
+
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+
+    /** 1.5·2^23: adding and subtracting it rounds a float below 2^22 in magnitude to an integer, half to even. */
+    private static final float ROUND = 0x1.8p23f;
+
+    @Override
+    public void quantizeQ8(float[] src, int blocks, byte[] q, float[] qf, int[] qsum, float[] amaxOut) {
+        for (int b = 0; b < blocks; b++) {
+            int base = 32 * b;
+            FloatVector m = FloatVector.zero(FS);
+            for (int i = 0; i < 32; i += L) m = m.max(FloatVector.fromArray(FS, src, base + i).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float id = amax != 0 ? 127f / amax : 0f;
+            FloatVector sum = FloatVector.zero(FS);
+            for (int i = 0; i < 32; i += L) {
+                // |x·id| ≤ 127, so the magic-number rounding equals Math.rint.
+                FloatVector v = FloatVector.fromArray(FS, src, base + i).mul(id).add(ROUND).sub(ROUND);
+                v.intoArray(qf, base + i);
+                ((ByteVector) v.convertShape(VectorOperators.F2B, BYTES, 0)).intoArray(q, base + i);
+                sum = sum.add(v);
+            }
+            qsum[b] = (int) sum.reduceLanes(VectorOperators.ADD);
+            amaxOut[b] = amax;
+        }
     }
 }
