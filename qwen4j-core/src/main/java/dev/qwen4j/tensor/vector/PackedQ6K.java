@@ -128,21 +128,9 @@ final class PackedQ6K {
         int rows = Math.toIntExact(w.rows());
         int blocks = a.n / 256;
         int[] offsets = a.q6Offsets();
-        float[] dw = new float[blocks * G];
+        float[] dw = new float[2 * L];
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
-            for (int b = 0; b < blocks; b++) {
-                long blk = base + (long) b * GROUP_BLOCK;
-                // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
-                IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
-                FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                        .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-                IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
-                FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                        .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-                d0.intoArray(dw, b * G);
-                d1.intoArray(dw, b * G + L);
-            }
             for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, dw, a, offsets, t * blocks, out, t * rows + g * G);
         }
     }
@@ -159,6 +147,14 @@ final class PackedQ6K {
             // One byte of each line of the scales, read before the levels: reads in address order keep the
             // hardware prefetcher streaming from memory (the scales themselves are used after the levels).
             for (long h = blk + SCALES; h < blk + LEVELS; h += 64) touched += p.get(ValueLayout.JAVA_BYTE, h);
+            // The block's d (its first line, so still in address order), through dw so no vector lives across the runs;
+            // F16 → F32 written out (VectorMatmul.halfs): C2 does not inline that helper here, and each call boxes.
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dw, 0);
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dw, L);
             // Eight runs of eight quads: run r covers elements 128h + 32k + 8·(r%4) + i (h = r/4, i = 0..7) of the
             // four sub-blocks 8h + 2k + (r%4)/2. Its four 16-bit sums go to sums[(4r + k)·G ...] and are widened
             // and scaled after the runs (one loop, so that C2 compiles the kernel whole).
@@ -204,8 +200,8 @@ final class PackedQ6K {
                 i1 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 1)).mul(s1).add(i1);
             }
             float dx = xd[ab + b];
-            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, b * G).mul(dx), acc0);
-            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, b * G + L).mul(dx), acc1);
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, 0).mul(dx), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(VectorMatmul.FS, dw, L).mul(dx), acc1);
         }
         if (touched == Long.MIN_VALUE) acc0 = acc0.add(1);   // never: keeps the reads above from being dropped
         acc0.intoArray(out, o);
