@@ -61,18 +61,22 @@ final class PackedQ6K {
                 groupBuf[o + 2 * lane] = rowBuf[blk + 208];
                 groupBuf[o + 2 * lane + 1] = rowBuf[blk + 209];
                 for (int s = 0; s < 16; s++) groupBuf[o + SCALES + s * G + lane] = rowBuf[blk + 192 + s];
-                for (int e = 0; e < 256; e++) {
-                    int h = e >>> 7, k = (e >>> 5) & 3, l = e & 31;
-                    int lo = ((rowBuf[blk + 64 * h + l + 32 * (k & 1)] & 0xFF) >>> (4 * (k >>> 1))) & 0x0F;
-                    int hi = ((rowBuf[blk + 128 + 32 * h + l] & 0xFF) >>> (2 * k)) & 3;
-                    scratch[e] = lo | (hi << 4);
-                }
+                // Quad q holds elements 128h + l + 32k (h = q/32, l = q%32, k = 0..3): their low nibbles are in ql bytes
+                // 64h + l (k = 0 low, 2 high) and 64h + l + 32 (k = 1 low, 3 high), all four high bit pairs in qh byte
+                // 32h + l.
                 for (int q = 0; q < 64; q++) {
-                    int e = 128 * (q >>> 5) + (q & 31);
-                    int l3 = scratch[e + 96];
-                    for (int k = 0; k < 3; k++) {
-                        groupBuf[o + LEVELS + (3 * q + k) * G + lane] = (byte) (scratch[e + 32 * k] | ((l3 >>> (2 * k)) & 3) << 6);
-                    }
+                    int h = q >>> 5, l = q & 31;
+                    int a = rowBuf[blk + 64 * h + l] & 0xFF;
+                    int c = rowBuf[blk + 64 * h + l + 32] & 0xFF;
+                    int hb = rowBuf[blk + 128 + 32 * h + l] & 0xFF;
+                    int l0 = (a & 15) | (hb & 3) << 4;
+                    int l1 = (c & 15) | (hb >>> 2 & 3) << 4;
+                    int l2 = (a >>> 4) | (hb >>> 4 & 3) << 4;
+                    int l3 = (c >>> 4) | (hb >>> 6) << 4;
+                    int at = o + LEVELS + 3 * q * G + lane;
+                    groupBuf[at] = (byte) (l0 | (l3 & 3) << 6);
+                    groupBuf[at + G] = (byte) (l1 | (l3 >>> 2 & 3) << 6);
+                    groupBuf[at + 2 * G] = (byte) (l2 | (l3 >>> 4 & 3) << 6);
                 }
             }
         });
