@@ -6,7 +6,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.Optional;
 
 /**
  * Tells the operating system that pages of a memory-mapped file are no longer needed by this process
@@ -20,10 +19,12 @@ public final class MemoryAdvice {
     private static final int DONT_NEED = 4;
     /** MADV_HUGEPAGE (Linux only). */
     private static final int HUGE_PAGE = 14;
-    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux");
+    private static final String OS = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+    private static final boolean LINUX = OS.contains("linux");
     /** Advice covers whole pages only: ranges are shrunk to this alignment (a multiple of any page size in use). */
     private static final long ALIGN = 64 * 1024;
-    private static final MethodHandle MADVISE = lookup().orElse(null);
+    private static final MethodHandle MADVISE = LINUX || OS.contains("mac") ? function("madvise",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)) : null;
     private static final MethodHandle MMAP = LINUX ? function("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_LONG)) : null;
@@ -36,6 +37,7 @@ public final class MemoryAdvice {
     private MemoryAdvice() {
     }
 
+    /** A downcall handle for a C library function, or null where there is none. */
     private static MethodHandle function(String name, FunctionDescriptor descriptor) {
         try {
             Linker linker = Linker.nativeLinker();
@@ -75,18 +77,6 @@ public final class MemoryAdvice {
             int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), length);
         } catch (Throwable t) {
             throw new IllegalStateException("munmap failed", t);
-        }
-    }
-
-    private static Optional<MethodHandle> lookup() {
-        try {
-            String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
-            if (!os.contains("linux") && !os.contains("mac")) return Optional.empty();
-            Linker linker = Linker.nativeLinker();
-            return linker.defaultLookup().find("madvise").map(f -> linker.downcallHandle(f,
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)));
-        } catch (RuntimeException | LinkageError e) {
-            return Optional.empty();
         }
     }
 
