@@ -126,7 +126,7 @@ final class Packed {
 
     private static MemorySegment packQ4_0(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 32;
-        return packGroups(w, arena, parallel, blocks * Q4_0_GROUP_BLOCK, (row, lane, out, scratch) -> {
+        return packGroups(w, arena, parallel, blocks * Q4_0_GROUP_BLOCK, (row, lane, out) -> {
             for (int b = 0; b < blocks; b++) {
                 int o = b * Q4_0_GROUP_BLOCK;
                 out[o + 2 * lane] = row[18 * b];
@@ -139,7 +139,7 @@ final class Packed {
     /** Puts one row's bytes ({@code row}) into lane {@code lane} of its group's interleaved bytes. */
     @FunctionalInterface
     interface RowPacker {
-        void pack(byte[] row, int lane, byte[] group, int[] scratch);
+        void pack(byte[] row, int lane, byte[] group);
     }
 
     /**
@@ -155,11 +155,10 @@ final class Packed {
         parallel.run(groups, (from, to) -> {
             byte[] row = new byte[Math.toIntExact(rowBytes)];
             byte[] group = new byte[groupBytes];
-            int[] scratch = new int[256];
             for (int g = from; g < to; g++) {
                 for (int lane = 0; lane < G; lane++) {
                     MemorySegment.copy(src, ValueLayout.JAVA_BYTE, (long) (g * G + lane) * rowBytes, row, 0, row.length);
-                    packer.pack(row, lane, group, scratch);
+                    packer.pack(row, lane, group);
                 }
                 MemorySegment.copy(group, 0, dst, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
             }

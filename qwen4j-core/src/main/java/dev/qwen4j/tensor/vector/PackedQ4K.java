@@ -52,7 +52,7 @@ final class PackedQ4K {
 
     static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 256;
-        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (row, lane, out, scratch) -> {
+        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (row, lane, out) -> {
             for (int b = 0; b < blocks; b++) {
                 int i = 144 * b;
                 int o = b * GROUP_BLOCK;

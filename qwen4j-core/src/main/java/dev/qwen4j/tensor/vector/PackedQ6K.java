@@ -54,7 +54,7 @@ final class PackedQ6K {
     /** The interleaved copy of {@code w}'s whole groups of G rows. */
     static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 256;
-        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (rowBuf, lane, groupBuf, scratch) -> {
+        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (rowBuf, lane, groupBuf) -> {
             for (int b = 0; b < blocks; b++) {
                 int blk = 210 * b;
                 int o = b * GROUP_BLOCK;

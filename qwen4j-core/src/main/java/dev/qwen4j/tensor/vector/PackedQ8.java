@@ -39,7 +39,7 @@ final class PackedQ8 {
 
     static MemorySegment pack(Tensor w, Arena arena, MatmulKernel.Parallel parallel) {
         int blocks = w.rowLength() / 32;
-        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (row, lane, out, scratch) -> {
+        return Packed.packGroups(w, arena, parallel, blocks * GROUP_BLOCK, (row, lane, out) -> {
             for (int b = 0; b < blocks; b++) {
                 int o = b * GROUP_BLOCK;
                 out[o + 2 * lane] = row[34 * b];
