@@ -100,17 +100,21 @@ public final class Activations {
         return q6Offsets;
     }
 
+    /** {@code v} modulo 2^16 in both 16-bit halves of an int: one broadcast of it fills vector lanes of shorts. */
+    public static int pair(int v) {
+        return (v & 0xFFFF) | (v << 16);
+    }
+
     private void pairQuants() {
         int total = n * batch;
         if (qpairs.length < total) qpairs = new int[total];
-        for (int i = 0; i < total; i++) qpairs[i] = (q[i] & 0xFFFF) | (q[i] << 16);
+        for (int i = 0; i < total; i++) qpairs[i] = pair(q[i]);
         if (kind != Kind.Q8_K) return;
         if (q6Offsets.length < total / 8) q6Offsets = new int[total / 8];
         for (int r = 0; r < total / 8; r++) {
             int sum = 0;
             for (int i = 8 * r; i < 8 * r + 8; i++) sum += q[i];
-            int v = (-32 * sum) & 0xFFFF;
-            q6Offsets[r] = v | (v << 16);
+            q6Offsets[r] = pair(-32 * sum);
         }
     }
 

@@ -204,11 +204,6 @@ final class Packed {
         }
     }
 
-    /** {@code v} modulo 2^16 in both 16-bit halves of an int. */
-    private static int pair(int v) {
-        return (v & 0xFFFF) | (v << 16);
-    }
-
     private static void q4_0(MemorySegment p, long base, int blocks, Activations a, int ab, float[] out, int o) {
         int[] xp = a.qpairs();
         float[] xd = a.d;
@@ -221,7 +216,7 @@ final class Packed {
             // One 16-bit sum per lane, started at −8·Σx: the nibble products may wrap around on the way, but the
             // final value, Σ (nibble − 8)·x with |Σ| ≤ 32·8·127 < 2^15, is exact modulo 2^16 and so exact.
             touched += p.get(ValueLayout.JAVA_BYTE, blk);     // the scales' line before the quants: see PackedQ4K.dot
-            ShortVector sum = IntVector.broadcast(IS, pair(-8 * xs[ab + b])).reinterpretAsShorts();
+            ShortVector sum = IntVector.broadcast(IS, Activations.pair(-8 * xs[ab + b])).reinterpretAsShorts();
             for (int s = 0; s < 16; s++) {
                 IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();

@@ -92,11 +92,6 @@ final class PackedQ4K {
         }
     }
 
-    /** {@code v} modulo 2^16 in both 16-bit halves of an int. */
-    private static int pair(int v) {
-        return (v & 0xFFFF) | (v << 16);
-    }
-
     /*
      * Split in two methods on purpose: as one, C2 stops inlining the vector helpers part way (its node-count
      * cutoff), and every call left standing boxes its vector result.
@@ -157,8 +152,8 @@ final class PackedQ4K {
             // 16-bit sums started at −8·Σx of their sub-block: products of unsigned levels may wrap around, but
             // the final Σ (level − 8)·x, at most 32·8·127 < 2^15 in size, is exact; 8·Σx is added back in ints.
             int xl = 8 * xs[xb + 2 * m], xh = 8 * xs[xb + 2 * m + 1];
-            ShortVector lo = IntVector.broadcast(IS, pair(-xl)).reinterpretAsShorts();
-            ShortVector hi = IntVector.broadcast(IS, pair(-xh)).reinterpretAsShorts();
+            ShortVector lo = IntVector.broadcast(IS, Activations.pair(-xl)).reinterpretAsShorts();
+            ShortVector hi = IntVector.broadcast(IS, Activations.pair(-xh)).reinterpretAsShorts();
             for (int s = 0; s < 32; s++) {
                 IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + QS + (long) (32 * m + s) * G, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
