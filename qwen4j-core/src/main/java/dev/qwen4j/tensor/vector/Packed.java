@@ -107,14 +107,13 @@ final class Packed {
     }
 
     /**
-     * Group {@code g} unpacked for the batched kernels, element-major: {@code w[k·G + lane]} = row lane's element
-     * k (level, or level × sub-block scale for K-quants, as a float); {@code wd[b·G + lane]} = the row's scale d of
-     * block b, {@code dmin}/{@code mins[8·(b·G + lane) + j]} its Q4_K min scale and sub-block mins.
+     * Group {@code g} of a Q8_0 or Q6_K copy unpacked for the batched fp32 tiles, element-major: {@code w[k·G + lane]}
+     * = row lane's element k (quant, or (level − 32) × sub-block scale for Q6_K, as a float), {@code wd[b·G + lane]}
+     * = the row's scale d of block b. (Q4_0 and Q4_K go to the 16-bit tiles: {@link #unpackQ4_0Pairs},
+     * {@link PackedQ4K#unpackPairs}.)
      */
-    static void unpack(GgmlType type, MemorySegment p, int g, int blocks, float[] w, float[] wd, float[] dmin, float[] mins) {
+    static void unpack(GgmlType type, MemorySegment p, int g, int blocks, float[] w, float[] wd) {
         switch (type) {
-            case Q4_0 -> unpackQ4_0(p, groupOffset(g, blocks), blocks, w, wd);
-            case Q4_K -> PackedQ4K.unpack(p, g, blocks, w, wd, dmin, mins);
             case Q8_0 -> PackedQ8.unpack(p, g, blocks, w, wd);
             case Q6_K -> PackedQ6K.unpack(p, g, blocks, w, wd);
             default -> throw new IllegalArgumentException("no interleaved layout for " + type);
@@ -169,30 +168,6 @@ final class Packed {
     /** Offset of group {@code g}'s first block. */
     private static long groupOffset(int g, int blocks) {
         return (long) g * blocks * Q4_0_GROUP_BLOCK;
-    }
-
-    private static void unpackQ4_0(MemorySegment p, long base, int blocks, float[] w, float[] wd) {
-        for (int b = 0; b < blocks; b++) {
-            long blk = base + (long) b * Q4_0_GROUP_BLOCK;
-            IntVector f1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f1 = f1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f1.intoArray(wd, b * G);
-            IntVector f2h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f2 = f2h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f2h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f2.intoArray(wd, b * G + L);
-            for (int s = 0; s < 16; s++) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0);
-                for (int part = 0; part < 2; part++) {
-                    IntVector q = (IntVector) v.convertShape(VectorOperators.S2I, IS, part);
-                    ((FloatVector) q.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(w, (32 * b + s) * G + part * L);
-                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
-                            .intoArray(w, (32 * b + 16 + s) * G + part * L);
-                }
-            }
-        }
     }
 
     private static void multiplyQ4_0(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {

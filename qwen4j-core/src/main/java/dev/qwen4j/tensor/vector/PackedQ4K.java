@@ -210,46 +210,4 @@ final class PackedQ4K {
             }
         }
     }
-
-    /** Group {@code g} element-major for the batched kernels: level × sub-block scale, d, dmin and mins per lane. */
-    static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd, float[] dmin, float[] mins) {
-        long base = groupOffset(g, blocks);
-        for (int b = 0; b < blocks; b++) {
-            long blk = base + (long) b * GROUP_BLOCK;
-            IntVector f5h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + D, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f5 = f5h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f5h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f5.intoArray(wd, b * G);
-            IntVector f6h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + D + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f6 = f6h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f6h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f6.intoArray(wd, b * G + L);
-            IntVector f7h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + DMIN, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f7 = f7h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f7h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f7.intoArray(dmin, b * G);
-            IntVector f8h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + DMIN + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f8 = f8h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f8h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f8.intoArray(dmin, b * G + L);
-            for (int lane = 0; lane < G; lane++) {
-                for (int j = 0; j < 8; j++) mins[8 * (b * G + lane) + j] = p.get(ValueLayout.JAVA_BYTE, blk + MINS + (long) j * G + lane);
-            }
-            for (int m = 0; m < 4; m++) {
-                for (int part = 0; part < 2; part++) {
-                    long sc = blk + SCALES + (long) (2 * m) * G + (long) part * L;
-                    IntVector scLo = (IntVector) ByteVector.fromMemorySegment(BL, p, sc, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    IntVector scHi = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                    for (int s = 0; s < 32; s++) {
-                        IntVector q = (IntVector) ByteVector.fromMemorySegment(BL, p, blk + QS + (long) (32 * m + s) * G + (long) part * L, LE)
-                                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
-                        int k = 256 * b + 64 * m + s;
-                        ((FloatVector) q.and(15).mul(scLo).convert(VectorOperators.I2F, 0)).intoArray(w, k * G + part * L);
-                        ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).mul(scHi).convert(VectorOperators.I2F, 0))
-                                .intoArray(w, (k + 32) * G + part * L);
-                    }
-                }
-            }
-        }
-    }
 }

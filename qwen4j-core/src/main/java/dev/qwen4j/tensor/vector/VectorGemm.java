@@ -39,7 +39,6 @@ final class VectorGemm {
     static final int ROWS = 4;
     /** Weight rows per 16-bit integer tile. */
     static final int SROWS = 8;
-    private static final boolean SHORT_TILES = !"false".equals(System.getProperty("qwen4j.shorttiles"));
 
     private VectorGemm() {
     }
@@ -67,7 +66,7 @@ final class VectorGemm {
         final float[] bacc16 = new float[SROWS * 2 * Packed.G];
         float[] gsc = new float[0];
         float[] gwd = new float[0];
-        /** K-quants: per block and lane, dmin and the eight mins (Q4_K). */
+        /** Q4_K 16-bit tiles: dmin per block and lane, the sub-block mins and scales per (8·block + j)·G + lane. */
         float[] gdmin = new float[0];
         float[] gmins = new float[0];
         final float[] acc = new float[2 * ROWS * L];
@@ -139,37 +138,34 @@ final class VectorGemm {
             s.gdmin = new float[g * blocks];
             s.gmins = new float[g * blocks * 8];
         }
-        if ((type == GgmlType.Q4_0 || type == GgmlType.Q4_K) && SHORT_TILES) {
+        if (type == GgmlType.Q4_0 || type == GgmlType.Q4_K) {
+            // 4-bit levels: 16-bit integer tiles of 8 rows × 2·G tokens.
             if (s.gwp.length < g * n) s.gwp = new int[g * n];
             if (s.gsc.length < g * blocks * 8) s.gsc = new float[g * blocks * 8];
-            int sl = Packed.G;
             for (int group = g0; group < g1; group++) {
                 if (type == GgmlType.Q4_0) Packed.unpackQ4_0Pairs(p, group, blocks, s.gwp, s.gwd);
                 else PackedQ4K.unpackPairs(p, group, blocks, s.gwp, s.gwd, s.gdmin, s.gsc, s.gmins);
                 for (int r0 = 0; r0 < g; r0 += SROWS) {
-                    for (int t0 = 0; t0 < a.batch; t0 += 2 * sl) {
+                    for (int t0 = 0; t0 < a.batch; t0 += 2 * g) {
                         if (type == GgmlType.Q4_0) tileShorts(s, a, blocks, t0, r0);
                         else tileShortsK(s, a, blocks, t0, r0);
                         for (int r = 0; r < SROWS; r++) {
                             int row = group * g + r0 + r;
-                            int tEnd = Math.min(2 * sl, a.batch - t0);
-                            for (int t = 0; t < tEnd; t++) out[(t0 + t) * rows + row] = s.acc16[r * 2 * sl + t];
+                            int tEnd = Math.min(2 * g, a.batch - t0);
+                            for (int t = 0; t < tEnd; t++) out[(t0 + t) * rows + row] = s.acc16[r * 2 * g + t];
                         }
                     }
                 }
             }
             return;
         }
+        // Q8_0 and Q6_K: fp32 tiles of 4 rows × 2·L tokens over the group unpacked to floats.
         for (int group = g0; group < g1; group++) {
-            Packed.unpack(type, p, group, blocks, s.gw, s.gwd, s.gdmin, s.gmins);
+            Packed.unpack(type, p, group, blocks, s.gw, s.gwd);
             for (int r0 = 0; r0 < g; r0 += ROWS) {
                 for (int t0 = 0; t0 < a.batch; t0 += 2 * L) {
-                    switch (type) {
-                        case Q4_0, Q8_0 -> tileInterleaved(s, a, n, blocks, t0, r0);
-                        case Q4_K -> tileInterleavedChunks(s, a, blocks, 128, true, t0, r0);
-                        case Q6_K -> tileInterleavedChunks(s, a, blocks, 32, false, t0, r0);
-                        default -> throw new IllegalStateException("no interleaved kernel for " + type);
-                    }
+                    if (type == GgmlType.Q8_0) tileInterleaved(s, a, n, blocks, t0, r0);
+                    else tileInterleavedQ6K(s, a, blocks, t0, r0);
                     store(s, a, out, rows, group * g + r0, ROWS, t0);
                 }
             }
@@ -177,10 +173,11 @@ final class VectorGemm {
     }
 
     /**
-     * {@link #tileChunks} over element-major weights of G rows (level × sub-block scale as floats), rows
-     * r0..r0+3: per-lane block scales in {@code gwd[b·G + lane]}, Q4_K's dmin and mins beside them.
+     * {@link #tileChunks} for Q6_K over element-major weights of G rows ((level − 32) × sub-block scale as floats),
+     * rows r0..r0+3, in exact chunks of 32; per-lane block scales in {@code gwd[b·G + lane]}.
      */
-    private static void tileInterleavedChunks(Scratch s, Activations a, int blocks, int chunk, boolean withMins, int t0, int r0) {
+    private static void tileInterleavedQ6K(Scratch s, Activations a, int blocks, int t0, int r0) {
+        int chunk = 32;
         float[] w = s.gw;
         float[] xt = a.xt;
         int[] iacc = s.iacc;
@@ -226,15 +223,7 @@ final class VectorGemm {
                     int i = (2 * r + v) * L;
                     FloatVector dx = FloatVector.fromArray(FS, a.dt, j * tp + tv);
                     FloatVector dot = (FloatVector) IntVector.fromArray(IS, iacc, i).convert(VectorOperators.I2F, 0);
-                    FloatVector sum = dot.fma(dx.mul(s.gwd[rb]), FloatVector.fromArray(FS, s.acc, i));
-                    if (withMins) {
-                        FloatVector m = FloatVector.zero(FS);
-                        for (int q = 0; q < 8; q++) {
-                            m = FloatVector.fromArray(FS, a.s32t, (8 * j + q) * tp + tv).fma(FloatVector.broadcast(FS, s.gmins[8 * rb + q]), m);
-                        }
-                        sum = sum.sub(m.mul(dx.mul(s.gdmin[rb])));
-                    }
-                    sum.intoArray(s.acc, i);
+                    dot.fma(dx.mul(s.gwd[rb]), FloatVector.fromArray(FS, s.acc, i)).intoArray(s.acc, i);
                 }
             }
         }
