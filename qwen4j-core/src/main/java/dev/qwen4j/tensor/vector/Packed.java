@@ -75,13 +75,7 @@ final class Packed {
         long base = groupOffset(g, blocks);
         for (int b = 0; b < blocks; b++) {
             long blk = base + (long) b * Q4_0_GROUP_BLOCK;
-            for (int part = 0; part < 2; part++) {
-                IntVector hv = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L * part, LE)
-                        .convertShape(VectorOperators.S2I, IS, 0);
-                hv.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                        .reinterpretAsInts().or(hv.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
-                        .intoArray(wd, b * G + part * L);
-            }
+            scalesInto(p, blk, wd, b * G);
             for (int s = 0; s < 16; s++) {
                 for (int part = 0; part < 2; part++) {
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(BL, p, blk + 2 * G + (long) s * G + (long) part * L, LE)
@@ -133,6 +127,16 @@ final class Packed {
                 for (int s = 0; s < 16; s++) out[o + 2 * G + s * G + lane] = row[18 * b + 2 + s];
             }
         });
+    }
+
+    /**
+     * The G F16 values at {@code off} (a group's scales) as floats into {@code dst[at .. at + G)}. The conversion
+     * is {@link VectorMatmul#halfs}; this method returns nothing, so where C2 leaves the call standing (it will
+     * not inline halfs into the big kernels) no vector is boxed on the way.
+     */
+    static void scalesInto(MemorySegment p, long off, float[] dst, int at) {
+        VectorMatmul.halfs(p, off).intoArray(dst, at);
+        VectorMatmul.halfs(p, off + 2L * L).intoArray(dst, at + L);
     }
 
     /** Puts one row's bytes ({@code row}) into lane {@code lane} of its group's interleaved bytes. */

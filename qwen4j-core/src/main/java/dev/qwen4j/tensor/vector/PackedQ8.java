@@ -98,14 +98,7 @@ final class PackedQ8 {
         long base = groupOffset(g, blocks);
         for (int b = 0; b < blocks; b++) {
             long blk = base + (long) b * GROUP_BLOCK;
-            IntVector f3h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f3 = f3h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f3h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f3.intoArray(wd, b * G);
-            IntVector f4h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector f4 = f4h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(f4h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            f4.intoArray(wd, b * G + L);
+            Packed.scalesInto(p, blk, wd, b * G);
             for (int k = 0; k < 32; k++) {
                 long e = blk + 2 * G + (long) k * G;
                 // Written out, like the scales above: the helper is not inlined here and would box.
