@@ -57,8 +57,8 @@ public final class Activations {
     public static final int TRANSPOSE_MIN = 16;
     public int tp;
     public float[] xt = new float[0];
-    /** Q8_0/Q8_K quants transposed like {@link #xt}, as shorts (the 16-bit integer tiles of 4-bit weights). */
-    public short[] xts = new short[0];
+    private short[] xts = new short[0];
+    private volatile boolean xtsReady;
     public float[] dt = new float[0];
     public float[] s32t = new float[0];
 
@@ -67,6 +67,7 @@ public final class Activations {
         this.kind = kind;
         this.n = n;
         this.batch = batch;
+        this.xtsReady = false;
         int total = n * batch;
         switch (kind) {
             case F32 -> x = src;
@@ -118,6 +119,27 @@ public final class Activations {
         }
     }
 
+    /**
+     * Batched Q8_0/Q8_K products: the quants transposed like {@link #xt}, as shorts, for the 16-bit integer tiles
+     * of 4-bit weights. Made on first use after {@link #prepare} (other weight types never need them); threads
+     * asking at once wait for the one making them.
+     */
+    public short[] xts() {
+        if (!xtsReady) {
+            synchronized (this) {
+                if (!xtsReady) {
+                    if (xts.length < n * tp) xts = new short[n * tp];
+                    java.util.Arrays.fill(xts, 0, n * tp, (short) 0);
+                    for (int t = 0; t < batch; t++) {
+                        for (int k = 0; k < n; k++) xts[k * tp + t] = q[t * n + k];
+                    }
+                    xtsReady = true;
+                }
+            }
+        }
+        return xts;
+    }
+
     private void transpose() {
         tp = (batch + 31) & ~31;
         float[] values = switch (kind) {
@@ -128,13 +150,6 @@ public final class Activations {
         java.util.Arrays.fill(xt, 0, n * tp, 0f);
         for (int t = 0; t < batch; t++) {
             for (int k = 0; k < n; k++) xt[k * tp + t] = values[t * n + k];
-        }
-        if (kind == Kind.Q8_0 || kind == Kind.Q8_K) {
-            if (xts.length < n * tp) xts = new short[n * tp];
-            java.util.Arrays.fill(xts, 0, n * tp, (short) 0);
-            for (int t = 0; t < batch; t++) {
-                for (int k = 0; k < n; k++) xts[k * tp + t] = q[t * n + k];
-            }
         }
         int blockSize = switch (kind) {
             case Q8_0, Q8_1 -> 32;

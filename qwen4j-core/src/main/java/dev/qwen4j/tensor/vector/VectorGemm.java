@@ -288,13 +288,13 @@ final class VectorGemm {
 
     /**
      * Q4_0, 8 rows × 2·G tokens in 16-bit integer lanes: per element, the level of each row (a broadcast short
-     * pair) times the element's quants of G tokens ({@link Activations#xts}), summed over the block of 32 in
+     * pair) times the element's quants of G tokens ({@link Activations#xts()}), summed over the block of 32 in
      * shorts (|Σ| ≤ 32·8·127 < 2^15), then widened, converted and scaled by d_w·d_x into {@code s.acc16}
      * ({@code [row][token]}). One 16-bit multiply and add serve G tokens where an fp32 FMA serves L = G/2.
      */
     private static void tileShorts(Scratch s, Activations a, int blocks, int t0, int r0) {
         int[] w = s.gwp;
-        short[] xs = a.xts;
+        short[] xs = a.xts();
         float[] acc = s.acc16;
         float[] wd = s.gwd;
         float[] dt = a.dt;
@@ -327,7 +327,7 @@ final class VectorGemm {
      */
     private static void tileShortsK(Scratch s, Activations a, int blocks, int t0, int r0) {
         int[] w = s.gwp;
-        short[] xs = a.xts;
+        short[] xs = a.xts();
         float[] acc = s.acc16;
         float[] bacc = s.bacc16;
         float[] x32 = a.s32t;
