@@ -72,11 +72,19 @@ public interface FloatOps {
                    float beta, float decay, float[] out, int outOff);
 
     /**
-     * The arithmetic of ggml's Q8_0 quantization for {@code blocks} blocks of 32 values of {@code src}: per block
-     * {@code amax[b]} = max |x|, and each quant q = round-half-even(x·(127/amax)) (0 when amax is 0) into
+     * The arithmetic of ggml's Q8_0 quantization for blocks {@code [from, to)} of 32 values of {@code src}: per
+     * block {@code amax[b]} = max |x|, and each quant q = round-half-even(x·(127/amax)) (0 when amax is 0) into
      * {@code q} (bytes) and {@code qf} (the same integers as floats), with their sum in {@code qsum[b]}.
      */
-    void quantizeQ8(float[] src, int blocks, byte[] q, float[] qf, int[] qsum, float[] amax);
+    void quantizeQ8(float[] src, int from, int to, byte[] q, float[] qf, int[] qsum, float[] amax);
+
+    /**
+     * ggml's reference Q8_K quantization of blocks {@code [from, to)} of 256 values of {@code src}: per block the
+     * value m of largest magnitude (the first, on ties), iscale = −127/m, each quant q = min(127,
+     * round-half-even(iscale·x)) into {@code q} and {@code qf}, the sum of every 16 quants in
+     * {@code bsums[16·b + i]}, and d = 1/iscale in {@code d[b]}; an all-zero block gives zeros and d = 0.
+     */
+    void quantizeQ8K(float[] src, int from, int to, byte[] q, float[] qf, int[] bsums, float[] d);
 
     /** Loads the Vector API version by name, so nothing here links against jdk.incubator.vector. */
     final class Choice {

@@ -39,6 +39,8 @@ public final class Kernels implements AutoCloseable {
     private final MatmulKernel kernel;
     private final WorkerPool pool;
     private final Activations activations = new Activations();
+    /** The kernel threads as {@link MatmulKernel.Parallel}, for work split by item (grain 1). */
+    private final MatmulKernel.Parallel parallel = this::runSplit;
 
     private Kernels(MatmulKernel kernel, int threads) {
         this.kernel = kernel;
@@ -119,7 +121,7 @@ public final class Kernels implements AutoCloseable {
             throw new IllegalArgumentException("tensor " + w.name() + ": output holds " + out.length + " values, needs "
                     + batch + "x" + rows);
         }
-        activations.prepare(Activations.kindFor(w.type()), x, n, batch);
+        activations.prepare(Activations.kindFor(w.type()), x, n, batch, parallel);
         pool.run(rows, ROW_GRAIN, (from, to) -> kernel.multiply(w, activations, out, from, to));
     }
 
@@ -147,13 +149,17 @@ public final class Kernels implements AutoCloseable {
             }
             start[i + 1] = start[i] + rows;
         }
-        activations.prepare(kind, x, n, batch);
+        activations.prepare(kind, x, n, batch, parallel);
         pool.run(start[ws.length], ROW_GRAIN, (from, to) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(from, start[i]), hi = Math.min(to, start[i + 1]);
                 if (lo < hi) kernel.multiply(ws[i], activations, outs[i], lo - start[i], hi - start[i]);
             }
         });
+    }
+
+    private void runSplit(int count, RangeTask task) {
+        pool.run(count, 1, task);
     }
 
     /** Work on an index range {@code [from, to)}. */
@@ -177,7 +183,7 @@ public final class Kernels implements AutoCloseable {
      */
     public synchronized long prepare(java.util.List<Tensor> matrices) {
         long bytes = 0;
-        for (Tensor w : new java.util.LinkedHashSet<>(matrices)) bytes += kernel.prepare(w, (count, task) -> pool.run(count, 1, task));
+        for (Tensor w : new java.util.LinkedHashSet<>(matrices)) bytes += kernel.prepare(w, parallel);
         return bytes;
     }
 

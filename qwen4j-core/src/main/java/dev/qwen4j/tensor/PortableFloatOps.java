@@ -106,8 +106,8 @@ public final class PortableFloatOps implements FloatOps {
     }
 
     @Override
-    public void quantizeQ8(float[] src, int blocks, byte[] q, float[] qf, int[] qsum, float[] amaxOut) {
-        for (int b = 0; b < blocks; b++) {
+    public void quantizeQ8(float[] src, int from, int to, byte[] q, float[] qf, int[] qsum, float[] amaxOut) {
+        for (int b = from; b < to; b++) {
             int base = 32 * b;
             float amax = 0;
             for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(src[base + i]));
@@ -121,6 +121,41 @@ public final class PortableFloatOps implements FloatOps {
             }
             qsum[b] = sum;
             amaxOut[b] = amax;
+        }
+    }
+
+    @Override
+    public void quantizeQ8K(float[] src, int from, int to, byte[] q, float[] qf, int[] bsums, float[] d) {
+        for (int b = from; b < to; b++) {
+            int base = 256 * b;
+            float max = 0;
+            float amax = 0;
+            for (int i = 0; i < 256; i++) {
+                float ax = Math.abs(src[base + i]);
+                if (ax > amax) {
+                    amax = ax;
+                    max = src[base + i];
+                }
+            }
+            if (amax == 0) {
+                d[b] = 0;
+                java.util.Arrays.fill(q, base, base + 256, (byte) 0);
+                java.util.Arrays.fill(qf, base, base + 256, 0f);
+                java.util.Arrays.fill(bsums, 16 * b, 16 * b + 16, 0);
+                continue;
+            }
+            float iscale = -127f / max;
+            for (int g = 0; g < 16; g++) {
+                int sum = 0;
+                for (int i = base + 16 * g; i < base + 16 * g + 16; i++) {
+                    int v = Math.min(127, (int) Math.rint(iscale * src[i]));
+                    q[i] = (byte) v;
+                    qf[i] = v;
+                    sum += v;
+                }
+                bsums[16 * b + g] = sum;
+            }
+            d[b] = 1 / iscale;
         }
     }
 }

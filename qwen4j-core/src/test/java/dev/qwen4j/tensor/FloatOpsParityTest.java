@@ -184,13 +184,42 @@ class FloatOpsParityTest {
         byte[] q1 = new byte[x.length], q2 = new byte[x.length];
         float[] f1 = new float[x.length], f2 = new float[x.length], a1 = new float[blocks], a2 = new float[blocks];
         int[] s1 = new int[blocks], s2 = new int[blocks];
-        PORTABLE.quantizeQ8(x, blocks, q1, f1, s1, a1);
-        VECTOR.quantizeQ8(x, blocks, q2, f2, s2, a2);
+        PORTABLE.quantizeQ8(x, 0, blocks, q1, f1, s1, a1);
+        VECTOR.quantizeQ8(x, 0, blocks, q2, f2, s2, a2);
         org.junit.jupiter.api.Assertions.assertArrayEquals(q1, q2);
         org.junit.jupiter.api.Assertions.assertArrayEquals(s1, s2);
         org.junit.jupiter.api.Assertions.assertArrayEquals(a1, a2);
         for (int i = 0; i < x.length; i++) assertEquals(f1[i], f2[i], 0f, "quant " + i);
         assertEquals(0, s1[1]);
         assertEquals(-127, q1[96]);
+    }
+
+    @Test
+    void quantizeQ8KIsBitIdentical() {
+        int blocks = 12;
+        float[] x = new float[256 * blocks];
+        java.util.Random r = new java.util.Random(6);
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+        java.util.Arrays.fill(x, 256, 512, 0f);                                       // an all-zero block
+        for (int i = 0; i < 256; i++) x[512 + i] = (i % 64 - 32) * 0.5f;               // ties, and the extreme -16 ...
+        x[512 + 200] = 16f;                                                             // ... then +16: the first wins
+        for (int i = 0; i < 256; i++) x[768 + i] = (i - 128) * 127f / 128f / 64f;      // exact halves after scaling
+        x[1024 + 17] = 1e30f;                                                           // one huge value
+        byte[] q1 = new byte[x.length], q2 = new byte[x.length];
+        float[] f1 = new float[x.length], f2 = new float[x.length], d1 = new float[blocks], d2 = new float[blocks];
+        int[] s1 = new int[16 * blocks], s2 = new int[16 * blocks];
+        java.util.Arrays.fill(q2, (byte) 9);                                            // stale values must be overwritten
+        java.util.Arrays.fill(s2, 9);
+        PORTABLE.quantizeQ8K(x, 0, blocks, q1, f1, s1, d1);
+        VECTOR.quantizeQ8K(x, 0, 5, q2, f2, s2, d2);                                    // in two ranges
+        VECTOR.quantizeQ8K(x, 5, blocks, q2, f2, s2, d2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(q1, q2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(s1, s2);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(d1, d2);
+        for (int i = 0; i < x.length; i++) assertEquals(f1[i], f2[i], 0f, "quant " + i);
+        assertEquals(0f, d1[1]);
+        assertEquals(0, s1[16]);
+        assertEquals(-127, q1[512]);                    // the first extreme (-16) sets the scale: iscale = -127/-16
+        assertEquals(127, q1[512 + 200]);
     }
 }

@@ -1,6 +1,7 @@
 package dev.qwen4j.tensor.quant;
 
 import dev.qwen4j.tensor.GgmlType;
+import dev.qwen4j.tensor.MatmulKernel;
 
 /**
  * Activations converted the way llama.cpp's CPU backend converts them before a weight product (QWEN_SPEC.md
@@ -49,40 +50,86 @@ public final class Activations {
     private float[] rounded = new float[0];
 
     /**
-     * Batches of at least {@link #TRANSPOSE_MIN} vectors are also stored element-major, for kernels that hold
-     * tokens in SIMD lanes: {@code xt[k·tp + t]} is element k of vector t (the quants as floats for Q8 kinds, else
-     * the converted values), {@code dt[j·tp + t]} the scale of block j of vector t, and for Q8_K
-     * {@code s32t[i·tp + t]} its sums of 32 quants. {@code tp} is the batch rounded up to 16; the padding is zero.
+     * Batches of at least {@link #TRANSPOSE_MIN} vectors can also be read element-major, by kernels that hold
+     * tokens in SIMD lanes: {@link #xt()}{@code [k·tp + t]} is element k of vector t (the quants as floats for Q8
+     * kinds, else the converted values), {@link #dt()}{@code [j·tp + t]} the scale of block j of vector t, and for
+     * Q8_K {@link #s32t()}{@code [i·tp + t]} its sums of 32 quants; {@link #xts()} the quants as shorts. {@code tp}
+     * is the batch rounded up to 32; the padding is zero. Each of these is made on first use after
+     * {@link #prepare}, by the threads that ask for it together (they share its chunks), so a product whose kernel
+     * reads none of them pays for none.
      */
     public static final int TRANSPOSE_MIN = 16;
     public int tp;
-    public float[] xt = new float[0];
+    private float[] xt = new float[0];
     private short[] xts = new short[0];
-    private volatile boolean xtsReady;
-    public float[] dt = new float[0];
-    public float[] s32t = new float[0];
+    private float[] dt = new float[0];
+    private float[] s32t = new float[0];
+    private OnDemand xtWork, xtsWork, scaleWork;
+
+    /** Every vector of a product at once on the calling thread (tests, tools). */
+    private static final MatmulKernel.Parallel SERIAL = (count, task) -> task.run(0, count);
 
     /** Converts {@code batch} vectors of length {@code n} stored one after another in {@code src}. */
     public void prepare(Kind kind, float[] src, int n, int batch) {
+        prepare(kind, src, n, batch, SERIAL);
+    }
+
+    /**
+     * {@link #prepare(Kind, float[], int, int)} with the vectors of a batch converted on the threads of
+     * {@code parallel} (one vector, e.g. a decode step, stays on the caller).
+     */
+    public void prepare(Kind kind, float[] src, int n, int batch, MatmulKernel.Parallel parallel) {
         this.kind = kind;
         this.n = n;
         this.batch = batch;
-        this.xtsReady = false;
         int total = n * batch;
         switch (kind) {
             case F32 -> x = src;
             case F16, BF16 -> {
                 if (rounded.length < total) rounded = new float[total];
-                for (int i = 0; i < total; i++) {
-                    rounded[i] = kind == Kind.F16 ? Floats.roundToF16(src[i]) : Floats.roundToBf16(src[i]);
-                }
                 x = rounded;
             }
-            case Q8_0, Q8_1 -> quantizeQ8(src, total, kind == Kind.Q8_1);
-            case Q8_K -> quantizeQ8K(src, total);
+            case Q8_0, Q8_1 -> {
+                if (n % 32 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 32");
+                ensureQuants(total, total / 32);
+                if (amax.length < total / 32) amax = new float[total / 32];
+            }
+            case Q8_K -> {
+                if (n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
+                ensureQuants(total, total / 256);
+                if (bsums.length < total / 16) {
+                    bsums = new int[total / 16];
+                    sums32 = new int[total / 32];
+                }
+            }
         }
-        if (batch >= TRANSPOSE_MIN) transpose();
-        else if (kind == Kind.Q8_0 || kind == Kind.Q8_K) pairQuants();
+        if (kind != Kind.F32) {
+            if (batch == 1) convert(src, 0, 1);
+            else parallel.run(batch, (from, to) -> convert(src, from, to));
+        }
+        if (batch >= TRANSPOSE_MIN) {
+            tp = (batch + 31) & ~31;
+            xtWork = new OnDemand(chunks(), this::transposeValues);
+            xtsWork = new OnDemand(chunks(), this::transposeShorts);
+            scaleWork = new OnDemand(1, c -> transposeScales());
+        } else if (kind == Kind.Q8_0 || kind == Kind.Q8_K) {
+            pairQuants();
+        }
+    }
+
+    /** Vectors {@code [from, to)} of the batch converted into the buffers of {@link #kind}. */
+    private void convert(float[] src, int from, int to) {
+        switch (kind) {
+            case F32 -> { }
+            case F16 -> {
+                for (int i = from * n; i < to * n; i++) rounded[i] = Floats.roundToF16(src[i]);
+            }
+            case BF16 -> {
+                for (int i = from * n; i < to * n; i++) rounded[i] = Floats.roundToBf16(src[i]);
+            }
+            case Q8_0, Q8_1 -> quantizeQ8(src, from * n / 32, to * n / 32, kind == Kind.Q8_1);
+            case Q8_K -> quantizeQ8K(src, from * n / 256, to * n / 256);
+        }
     }
 
     /**
@@ -119,38 +166,67 @@ public final class Activations {
         }
     }
 
-    /**
-     * Batched Q8_0/Q8_K products: the quants transposed like {@link #xt}, as shorts, for the 16-bit integer tiles
-     * of 4-bit weights. Made on first use after {@link #prepare} (other weight types never need them); threads
-     * asking at once wait for the one making them.
-     */
+    /** Element-major values (batches of {@link #TRANSPOSE_MIN} or more). */
+    public float[] xt() {
+        xtWork.await(() -> {
+            if (xt.length < n * tp) xt = new float[n * tp];
+        });
+        return xt;
+    }
+
+    /** Q8 kinds: element-major quants as shorts, for the 16-bit integer tiles of 4-bit weights. */
     public short[] xts() {
-        if (!xtsReady) {
-            synchronized (this) {
-                if (!xtsReady) {
-                    if (xts.length < n * tp) xts = new short[n * tp];
-                    java.util.Arrays.fill(xts, 0, n * tp, (short) 0);
-                    for (int t = 0; t < batch; t++) {
-                        for (int k = 0; k < n; k++) xts[k * tp + t] = q[t * n + k];
-                    }
-                    xtsReady = true;
-                }
-            }
-        }
+        xtsWork.await(() -> {
+            if (xts.length < n * tp) xts = new short[n * tp];
+        });
         return xts;
     }
 
-    private void transpose() {
-        tp = (batch + 31) & ~31;
+    /** Q8 kinds: block scales element-major. */
+    public float[] dt() {
+        scaleWork.await(() -> { });
+        return dt;
+    }
+
+    /** Q8_K: sums of 32 quants element-major. */
+    public float[] s32t() {
+        scaleWork.await(() -> { });
+        return s32t;
+    }
+
+    /** Elements per chunk of the transposes: 32 rows of tp values stay in L1 while a chunk runs. */
+    private static final int CHUNK = 32;
+
+    private int chunks() {
+        return (n + CHUNK - 1) / CHUNK;
+    }
+
+    private void transposeValues(int chunk) {
         float[] values = switch (kind) {
             case Q8_0, Q8_1, Q8_K -> qf;
             default -> x;
         };
-        if (xt.length < n * tp) xt = new float[n * tp];
-        java.util.Arrays.fill(xt, 0, n * tp, 0f);
+        int k0 = chunk * CHUNK, k1 = Math.min(n, k0 + CHUNK);
         for (int t = 0; t < batch; t++) {
-            for (int k = 0; k < n; k++) xt[k * tp + t] = values[t * n + k];
+            int src = t * n;
+            for (int k = k0; k < k1; k++) xt[k * tp + t] = values[src + k];
         }
+        for (int k = k0; k < k1; k++) java.util.Arrays.fill(xt, k * tp + batch, (k + 1) * tp, 0f);
+    }
+
+    private void transposeShorts(int chunk) {
+        if (kind != Kind.Q8_0 && kind != Kind.Q8_1 && kind != Kind.Q8_K) {
+            throw new IllegalStateException("no quants to transpose for " + kind + " activations");
+        }
+        int k0 = chunk * CHUNK, k1 = Math.min(n, k0 + CHUNK);
+        for (int t = 0; t < batch; t++) {
+            int src = t * n;
+            for (int k = k0; k < k1; k++) xts[k * tp + t] = q[src + k];
+        }
+        for (int k = k0; k < k1; k++) java.util.Arrays.fill(xts, k * tp + batch, (k + 1) * tp, (short) 0);
+    }
+
+    private void transposeScales() {
         int blockSize = switch (kind) {
             case Q8_0, Q8_1 -> 32;
             case Q8_K -> 256;
@@ -172,6 +248,49 @@ public final class Activations {
         }
     }
 
+    /**
+     * Work made on first use by whichever threads ask for it: the first runs {@code setup} (under a lock), then
+     * every asker claims chunks until none are left and returns once all are done. A chunk that throws fails
+     * every asker (none waits forever).
+     */
+    private static final class OnDemand {
+        private final int chunks;
+        private final java.util.function.IntConsumer body;
+        private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile boolean ready;
+        private volatile Throwable failure;
+
+        OnDemand(int chunks, java.util.function.IntConsumer body) {
+            this.chunks = chunks;
+            this.body = body;
+        }
+
+        void await(Runnable setup) {
+            if (done.get() == chunks && failure == null) return;
+            if (!ready) {
+                synchronized (this) {
+                    if (!ready) {
+                        setup.run();
+                        ready = true;
+                    }
+                }
+            }
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    body.accept(c);
+                } catch (Throwable e) {
+                    failure = e;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+            while (done.get() < chunks) Thread.onSpinWait();
+            Throwable f = failure;
+            if (f != null) throw new IllegalStateException("activations could not be transposed", f);
+        }
+    }
+
     private void ensureQuants(int total, int blocks) {
         if (q.length < total) {
             q = new byte[total];
@@ -185,16 +304,12 @@ public final class Activations {
     }
 
     /**
-     * Q8_0 as ggml does on AVX2: d = amax/127 stored as F16, q = round-half-even(x·(127/amax)) computed from the
-     * unrounded scale. Q8_1 adds s = f16(d·Σq) with the unrounded d.
+     * Q8_0 blocks {@code [from, to)} as ggml does on AVX2: d = amax/127 stored as F16, q = round-half-even(x·(127/amax))
+     * computed from the unrounded scale. Q8_1 adds s = f16(d·Σq) with the unrounded d.
      */
-    private void quantizeQ8(float[] src, int total, boolean withSum) {
-        if (n % 32 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 32");
-        int blocks = total / 32;
-        ensureQuants(total, blocks);
-        if (amax.length < blocks) amax = new float[blocks];
-        OPS.quantizeQ8(src, blocks, q, qf, qsum, amax);
-        for (int b = 0; b < blocks; b++) {
+    private void quantizeQ8(float[] src, int from, int to, boolean withSum) {
+        OPS.quantizeQ8(src, from, to, q, qf, qsum, amax);
+        for (int b = from; b < to; b++) {
             float dd = amax[b] / 127f;
             d[b] = Float.float16ToFloat(Float.floatToFloat16(dd));
             if (withSum) s[b] = Float.float16ToFloat(Float.floatToFloat16(dd * qsum[b]));
@@ -202,51 +317,13 @@ public final class Activations {
     }
 
     /**
-     * Q8_K as ggml's reference: iscale = −127/x[argmax|x|] (first maximum), q = min(127, round-half-even(iscale·x)),
-     * d = 1/iscale kept as F32, plus the sum of every 16 quants.
+     * Q8_K blocks {@code [from, to)} as ggml's reference: iscale = −127/x[argmax|x|] (first maximum),
+     * q = min(127, round-half-even(iscale·x)), d = 1/iscale kept as F32, plus the sum of every 16 quants.
      */
-    private void quantizeQ8K(float[] src, int total) {
-        if (n % 256 != 0) throw new IllegalArgumentException("row length " + n + " is not a multiple of 256");
-        int blocks = total / 256;
-        ensureQuants(total, blocks);
-        if (bsums.length < blocks * 16) {
-            bsums = new int[blocks * 16];
-            sums32 = new int[blocks * 8];
-        }
-        for (int b = 0; b < blocks; b++) {
-            int base = 256 * b;
-            float max = 0;
-            float amax = 0;
-            for (int i = 0; i < 256; i++) {
-                float ax = Math.abs(src[base + i]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = src[base + i];
-                }
-            }
-            if (amax == 0) {
-                d[b] = 0;
-                for (int i = 0; i < 256; i++) {
-                    q[base + i] = 0;
-                    qf[base + i] = 0;
-                }
-                for (int g = 0; g < 16; g++) bsums[16 * b + g] = 0;
-                for (int g = 0; g < 8; g++) sums32[8 * b + g] = 0;
-                continue;
-            }
-            float iscale = -127f / max;
-            for (int g = 0; g < 16; g++) {
-                int sum = 0;
-                for (int i = base + 16 * g; i < base + 16 * g + 16; i++) {
-                    int v = Math.min(127, (int) Math.rint(iscale * src[i]));
-                    q[i] = (byte) v;
-                    qf[i] = v;
-                    sum += v;
-                }
-                bsums[16 * b + g] = sum;
-            }
+    private void quantizeQ8K(float[] src, int from, int to) {
+        OPS.quantizeQ8K(src, from, to, q, qf, bsums, d);
+        for (int b = from; b < to; b++) {
             for (int g = 0; g < 8; g++) sums32[8 * b + g] = bsums[16 * b + 2 * g] + bsums[16 * b + 2 * g + 1];
-            d[b] = 1 / iscale;
         }
     }
 }

@@ -245,8 +245,8 @@ public final class VectorFloatOps implements FloatOps {
     private static final float ROUND = 0x1.8p23f;
 
     @Override
-    public void quantizeQ8(float[] src, int blocks, byte[] q, float[] qf, int[] qsum, float[] amaxOut) {
-        for (int b = 0; b < blocks; b++) {
+    public void quantizeQ8(float[] src, int from, int to, byte[] q, float[] qf, int[] qsum, float[] amaxOut) {
+        for (int b = from; b < to; b++) {
             int base = 32 * b;
             FloatVector m = FloatVector.zero(FS);
             for (int i = 0; i < 32; i += L) m = m.max(FloatVector.fromArray(FS, src, base + i).abs());
@@ -262,6 +262,38 @@ public final class VectorFloatOps implements FloatOps {
             }
             qsum[b] = (int) sum.reduceLanes(VectorOperators.ADD);
             amaxOut[b] = amax;
+        }
+    }
+
+    @Override
+    public void quantizeQ8K(float[] src, int from, int to, byte[] q, float[] qf, int[] bsums, float[] d) {
+        for (int b = from; b < to; b++) {
+            int base = 256 * b;
+            FloatVector m = FloatVector.zero(FS);
+            for (int i = 0; i < 256; i += L) m = m.max(FloatVector.fromArray(FS, src, base + i).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            if (amax == 0) {
+                d[b] = 0;
+                java.util.Arrays.fill(q, base, base + 256, (byte) 0);
+                java.util.Arrays.fill(qf, base, base + 256, 0f);
+                java.util.Arrays.fill(bsums, 16 * b, 16 * b + 16, 0);
+                continue;
+            }
+            int first = base;
+            while (Math.abs(src[first]) != amax) first++;                 // the first value of largest magnitude
+            float iscale = -127f / src[first];
+            for (int g = 0; g < 16; g++) {
+                FloatVector sum = FloatVector.zero(FS);
+                for (int i = base + 16 * g; i < base + 16 * g + 16; i += L) {
+                    // |iscale·x| ≤ 127 (up to rounding), so the magic-number rounding equals Math.rint.
+                    FloatVector v = FloatVector.fromArray(FS, src, i).mul(iscale).add(ROUND).sub(ROUND).min(127f);
+                    v.intoArray(qf, i);
+                    ((ByteVector) v.convertShape(VectorOperators.F2B, BYTES, 0)).intoArray(q, i);
+                    sum = sum.add(v);
+                }
+                bsums[16 * b + g] = (int) sum.reduceLanes(VectorOperators.ADD);
+            }
+            d[b] = 1 / iscale;
         }
     }
 }

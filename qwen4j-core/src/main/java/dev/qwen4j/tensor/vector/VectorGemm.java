@@ -179,7 +179,7 @@ final class VectorGemm {
     private static void tileInterleavedQ6K(Scratch s, Activations a, int blocks, int t0, int r0) {
         int chunk = 32;
         float[] w = s.gw;
-        float[] xt = a.xt;
+        float[] xt = a.xt();
         int[] iacc = s.iacc;
         int g = Packed.G;
         int tp = a.tp;
@@ -221,7 +221,7 @@ final class VectorGemm {
                 for (int v = 0; v < 2; v++) {
                     int tv = v == 0 ? t0 : t1;
                     int i = (2 * r + v) * L;
-                    FloatVector dx = FloatVector.fromArray(FS, a.dt, j * tp + tv);
+                    FloatVector dx = FloatVector.fromArray(FS, a.dt(), j * tp + tv);
                     FloatVector dot = (FloatVector) IntVector.fromArray(IS, iacc, i).convert(VectorOperators.I2F, 0);
                     dot.fma(dx.mul(s.gwd[rb]), FloatVector.fromArray(FS, s.acc, i)).intoArray(s.acc, i);
                 }
@@ -297,7 +297,7 @@ final class VectorGemm {
         short[] xs = a.xts();
         float[] acc = s.acc16;
         float[] wd = s.gwd;
-        float[] dt = a.dt;
+        float[] dt = a.dt();
         int g = Packed.G;
         int tp = a.tp;
         int t1 = t0 + g < tp ? t0 + g : t0;
@@ -330,8 +330,8 @@ final class VectorGemm {
         short[] xs = a.xts();
         float[] acc = s.acc16;
         float[] bacc = s.bacc16;
-        float[] x32 = a.s32t;
-        float[] dt = a.dt;
+        float[] x32 = a.s32t();
+        float[] dt = a.dt();
         int g = Packed.G;
         int tp = a.tp;
         int t1 = t0 + g < tp ? t0 + g : t0;
@@ -386,7 +386,7 @@ final class VectorGemm {
     /** {@link #tileBlocks} over element-major weights of G rows ({@link Packed#unpack}), rows r0..r0+3. */
     private static void tileInterleaved(Scratch s, Activations a, int n, int blocks, int t0, int r0) {
         float[] w = s.gw;
-        float[] xt = a.xt;
+        float[] xt = a.xt();
         float[] acc = s.acc;
         float[] wd = s.gwd;
         int g = Packed.G;
@@ -413,8 +413,8 @@ final class VectorGemm {
                 s30 = w3.fma(x0, s30);
                 s31 = w3.fma(x1, s31);
             }
-            FloatVector dx0 = FloatVector.fromArray(FS, a.dt, j * tp + t0);
-            FloatVector dx1 = FloatVector.fromArray(FS, a.dt, j * tp + t1);
+            FloatVector dx0 = FloatVector.fromArray(FS, a.dt(), j * tp + t0);
+            FloatVector dx1 = FloatVector.fromArray(FS, a.dt(), j * tp + t1);
             int d = j * g + r0;
             addScaled(acc, 0, s00, dx0, wd[d]);
             addScaled(acc, L, s01, dx1, wd[d]);
@@ -437,7 +437,7 @@ final class VectorGemm {
     /** F32/F16/BF16: one chunk, the whole row. */
     private static void tileFloats(Scratch s, Activations a, int n, int t0) {
         float[] w = s.w;
-        float[] xt = a.xt;
+        float[] xt = a.xt();
         float[] acc = s.acc;
         int tp = a.tp;
         int t1 = t0 + L < tp ? t0 + L : t0;
@@ -474,7 +474,7 @@ final class VectorGemm {
     /** Q8_0/Q4_0: blocks of 32, each an exact integer sum in float, scaled by d_w·d_x. */
     private static void tileBlocks(Scratch s, Activations a, int n, int blocks, int t0) {
         float[] w = s.w;
-        float[] xt = a.xt;
+        float[] xt = a.xt();
         float[] acc = s.acc;
         float[] wd = s.wd;
         int tp = a.tp;
@@ -501,8 +501,8 @@ final class VectorGemm {
                     s30 = w3.fma(x0, s30);
                     s31 = w3.fma(x1, s31);
                 }
-            FloatVector dx0 = FloatVector.fromArray(FS, a.dt, j * tp + t0);
-            FloatVector dx1 = FloatVector.fromArray(FS, a.dt, j * tp + t1);
+            FloatVector dx0 = FloatVector.fromArray(FS, a.dt(), j * tp + t0);
+            FloatVector dx1 = FloatVector.fromArray(FS, a.dt(), j * tp + t1);
             addScaled(acc, 0, s00, dx0, wd[j]);
             addScaled(acc, L, s01, dx1, wd[j]);
             addScaled(acc, 2 * L, s10, dx0, wd[blocks + j]);
@@ -517,7 +517,7 @@ final class VectorGemm {
     /** K-quants: super-blocks of 256 in exact chunks, added as ints, then scaled (and the mins subtracted). */
     private static void tileChunks(Scratch s, Activations a, int n, int blocks, int chunk, boolean withMins, int t0) {
         float[] w = s.w;
-        float[] xt = a.xt;
+        float[] xt = a.xt();
         int[] iacc = s.iacc;
         int tp = a.tp;
         int t1 = t0 + L < tp ? t0 + L : t0;
@@ -564,13 +564,13 @@ final class VectorGemm {
             for (int v = 0; v < 2; v++) {
                 int tv = v == 0 ? t0 : t1;
                 int i = (2 * r + v) * L;
-                FloatVector dx = FloatVector.fromArray(FS, a.dt, j * tp + tv);
+                FloatVector dx = FloatVector.fromArray(FS, a.dt(), j * tp + tv);
                 FloatVector dot = (FloatVector) IntVector.fromArray(IS, s.iacc, i).convert(VectorOperators.I2F, 0);
                 FloatVector sum = dot.fma(dx.mul(s.wd[rb]), FloatVector.fromArray(FS, s.acc, i));
                 if (withMins) {
                     FloatVector m = FloatVector.zero(FS);
                     for (int q = 0; q < 8; q++) {
-                        m = FloatVector.fromArray(FS, a.s32t, (8 * j + q) * tp + tv).fma(FloatVector.broadcast(FS, s.mins[8 * rb + q]), m);
+                        m = FloatVector.fromArray(FS, a.s32t(), (8 * j + q) * tp + tv).fma(FloatVector.broadcast(FS, s.mins[8 * rb + q]), m);
                     }
                     sum = sum.sub(m.mul(dx.mul(s.dmin[rb])));
                 }
