@@ -30,6 +30,7 @@ import static dev.qwen4j.tensor.vector.VectorMatmul.L;
  */
 final class PackedQ8 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     /** Bytes of one group's block. */
     static final int GROUP_BLOCK = 34 * G;
@@ -92,6 +93,132 @@ final class PackedQ8 {
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + L);
     }
+
+    /** Tokens per pass of {@link #multiplyTokens}. */
+    static final int TOKENS = 8;
+    /** {@link #multiplyTokens} needs 2·TOKENS + 3 vector registers: 512-bit vectors (AVX-512, 32 registers) only. */
+    static final boolean TOKENS_IN_REGISTERS = L == 16;
+
+    /**
+     * Batched product (a prompt chunk) over whole groups, rows in lanes as in the one-token kernel. Per group and
+     * block the 32×G quants are converted to floats once (4 KB, stays in L1), then each pass of {@link #TOKENS}
+     * tokens runs over them: per element two weight vectors (the G rows) and 8 broadcast token quants feed 16
+     * FMAs into exact block sums, which close with one FMA each by d_w (per lane) × d_x into the tokens' G
+     * results. Unlike the tiles of {@link VectorGemm}, it needs no unpacked copy of the group, no transposed
+     * activations and no scattered stores: each token's G results leave as one contiguous copy. A pass past the
+     * end of the batch repeats its last token; those sums are not stored.
+     */
+    static void multiplyTokens(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int n = a.n;
+        int blocks = n / 32;
+        int batch = a.batch;
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        Scratch s = SCRATCH.get();
+        s.ensure(batch);
+        float[] acc = s.acc;
+        float[] bs = s.bsum;
+        float[] wf = s.wf;
+        float[] wd = s.wd;
+        for (int g = g0; g < g1; g++) {
+            long base = groupOffset(g, blocks);
+            java.util.Arrays.fill(acc, 0, batch * G, 0f);
+            for (int b = 0; b < blocks; b++) {
+                long blk = base + (long) b * GROUP_BLOCK;
+                // The block's scales (scalar: a vector conversion here is not inlined and would box) and quants.
+                for (int lane = 0; lane < G; lane++) wd[lane] = Float.float16ToFloat(p.get(F16, blk + 2L * lane));
+                for (int k = 0; k < 32; k += 2) {
+                    ByteVector v = ByteVector.fromMemorySegment(ByteVector.SPECIES_512, p, blk + 2 * G + (long) k * G, LE);
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 0)).intoArray(wf, k * G);
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 1)).intoArray(wf, k * G + L);
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 2)).intoArray(wf, k * G + 2 * L);
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 3)).intoArray(wf, k * G + 3 * L);
+                }
+                FloatVector d0 = FloatVector.fromArray(FS, wd, 0);
+                FloatVector d1 = FloatVector.fromArray(FS, wd, L);
+                for (int t0 = 0; t0 < batch; t0 += TOKENS) {
+                    int x0 = t0 * n + 32 * b;
+                    int x1 = Math.min(t0 + 1, batch - 1) * n + 32 * b;
+                    int x2 = Math.min(t0 + 2, batch - 1) * n + 32 * b;
+                    int x3 = Math.min(t0 + 3, batch - 1) * n + 32 * b;
+                    int x4 = Math.min(t0 + 4, batch - 1) * n + 32 * b;
+                    int x5 = Math.min(t0 + 5, batch - 1) * n + 32 * b;
+                    int x6 = Math.min(t0 + 6, batch - 1) * n + 32 * b;
+                    int x7 = Math.min(t0 + 7, batch - 1) * n + 32 * b;
+                    FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00, s60 = s00, s61 = s00, s70 = s00, s71 = s00;
+                    for (int k = 0; k < 32; k++) {
+                        FloatVector w0 = FloatVector.fromArray(FS, wf, k * G);
+                        FloatVector w1 = FloatVector.fromArray(FS, wf, k * G + L);
+                        FloatVector q0 = FloatVector.broadcast(FS, xq[x0 + k]);
+                        s00 = w0.fma(q0, s00);
+                        s01 = w1.fma(q0, s01);
+                        FloatVector q1 = FloatVector.broadcast(FS, xq[x1 + k]);
+                        s10 = w0.fma(q1, s10);
+                        s11 = w1.fma(q1, s11);
+                        FloatVector q2 = FloatVector.broadcast(FS, xq[x2 + k]);
+                        s20 = w0.fma(q2, s20);
+                        s21 = w1.fma(q2, s21);
+                        FloatVector q3 = FloatVector.broadcast(FS, xq[x3 + k]);
+                        s30 = w0.fma(q3, s30);
+                        s31 = w1.fma(q3, s31);
+                        FloatVector q4 = FloatVector.broadcast(FS, xq[x4 + k]);
+                        s40 = w0.fma(q4, s40);
+                        s41 = w1.fma(q4, s41);
+                        FloatVector q5 = FloatVector.broadcast(FS, xq[x5 + k]);
+                        s50 = w0.fma(q5, s50);
+                        s51 = w1.fma(q5, s51);
+                        FloatVector q6 = FloatVector.broadcast(FS, xq[x6 + k]);
+                        s60 = w0.fma(q6, s60);
+                        s61 = w1.fma(q6, s61);
+                        FloatVector q7 = FloatVector.broadcast(FS, xq[x7 + k]);
+                        s70 = w0.fma(q7, s70);
+                        s71 = w1.fma(q7, s71);
+                    }
+                    // Block sums through an array and a loop: written-out closings for all of them exceed C2's
+                    // inlining node budget, and a helper call left standing boxes its vector.
+                    s00.intoArray(bs, 0);
+                    s01.intoArray(bs, 1 * L);
+                    s10.intoArray(bs, 2 * L);
+                    s11.intoArray(bs, 3 * L);
+                    s20.intoArray(bs, 4 * L);
+                    s21.intoArray(bs, 5 * L);
+                    s30.intoArray(bs, 6 * L);
+                    s31.intoArray(bs, 7 * L);
+                    s40.intoArray(bs, 8 * L);
+                    s41.intoArray(bs, 9 * L);
+                    s50.intoArray(bs, 10 * L);
+                    s51.intoArray(bs, 11 * L);
+                    s60.intoArray(bs, 12 * L);
+                    s61.intoArray(bs, 13 * L);
+                    s70.intoArray(bs, 14 * L);
+                    s71.intoArray(bs, 15 * L);
+                    int tEnd = Math.min(TOKENS, batch - t0);
+                    for (int i = 0; i < tEnd; i++) {
+                        float dx = xd[(t0 + i) * blocks + b];
+                        int o = (t0 + i) * G;
+                        FloatVector.fromArray(FS, bs, 2 * i * L).fma(d0.mul(dx), FloatVector.fromArray(FS, acc, o)).intoArray(acc, o);
+                        FloatVector.fromArray(FS, bs, (2 * i + 1) * L).fma(d1.mul(dx), FloatVector.fromArray(FS, acc, o + L)).intoArray(acc, o + L);
+                    }
+                }
+            }
+            for (int t = 0; t < batch; t++) System.arraycopy(acc, t * G, out, t * rows + g * G, G);
+        }
+    }
+
+    /** One thread's buffers for {@link #multiplyTokens}. */
+    private static final class Scratch {
+        float[] acc = new float[0];
+        final float[] bsum = new float[2 * TOKENS * L];
+        final float[] wf = new float[32 * G];
+        final float[] wd = new float[G];
+
+        void ensure(int batch) {
+            if (acc.length < batch * G) acc = new float[batch * G];
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** Group {@code g} element-major for the batched kernels: {@code w[k·G + lane]} = quant, {@code wd[b·G + lane]} = d. */
     static void unpack(MemorySegment p, int g, int blocks, float[] w, float[] wd) {
