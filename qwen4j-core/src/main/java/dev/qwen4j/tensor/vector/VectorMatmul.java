@@ -110,7 +110,9 @@ public final class VectorMatmul implements MatmulKernel {
     }
 
     private static void multiplyRows(Tensor w, Activations a, float[] out, int rowFrom, int rowTo) {
-        if (a.batch >= Activations.TRANSPOSE_MIN && VectorGemm.supports(w.type())) {
+        // A few rows (a 16-row gate projection, the rows of a group cut by a thread's range) take the row kernels:
+        // the tiles would first transpose the whole batch of activations for them.
+        if (a.batch >= Activations.TRANSPOSE_MIN && VectorGemm.supports(w.type()) && rowTo - rowFrom >= Packed.G) {
             VectorGemm.multiply(w, a, out, rowFrom, rowTo);
             return;
         }
