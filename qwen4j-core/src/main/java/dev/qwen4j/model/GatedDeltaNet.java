@@ -76,6 +76,9 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         return t;
     }
 
+    /** Channels per work item of the convolution (a multiple of every SIMD width). */
+    private static final int CONV_CHANNELS = 256;
+
     /** Reads a.x (normalised input), writes a.y (block output), advances {@code s}. */
     void forward(Kernels kernels, Activations a, int tokens, State s) {
         Linear.projectAll(kernels, new Tensor[] {qkv, outputGate, betaProj, alphaProj}, a.x, tokens,
@@ -85,13 +88,28 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         int dv = c.valueHeadDim();
         int dk = c.keyHeadDim();
         float queryScale = (float) (1.0 / Math.sqrt(dk));
-        for (int t = 0; t < tokens; t++) {
-            int row = t * convDim;
-            OPS.convolveSilu(a.mix, row, s.conv, convTaps, convDim, c.convKernel());
-            for (int head = 0; head < c.keyHeads(); head++) {
+        // Channels are independent through the convolution (each its own state) and (token, key head) pairs through
+        // the normalisation: for a prompt chunk both run on the kernel threads, the tokens of a channel range in order.
+        int kernel = c.convKernel();
+        int ranges = (convDim + CONV_CHANNELS - 1) / CONV_CHANNELS;
+        Kernels.RangeTask convolve = (from, to) -> {
+            int chFrom = from * CONV_CHANNELS, chTo = Math.min(convDim, to * CONV_CHANNELS);
+            for (int t = 0; t < tokens; t++) OPS.convolveSilu(a.mix, t * convDim, s.conv, convTaps, convDim, kernel, chFrom, chTo);
+        };
+        int nk = c.keyHeads();
+        Kernels.RangeTask normalise = (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int row = (i / nk) * convDim, head = i % nk;
                 l2Normalize(a.mix, row + head * dk, dk, queryScale);              // q̂, also × 1/√d_k
                 l2Normalize(a.mix, row + c.keyDim() + head * dk, dk, 1f);         // k̂
             }
+        };
+        if (tokens == 1) {                                  // a decode step: too little work to hand off
+            convolve.run(0, ranges);
+            normalise.run(0, nk);
+        } else {
+            kernels.parallelFor(ranges, 1, convolve);
+            kernels.parallelFor(tokens * nk, 1, normalise);
         }
         // Value heads are independent through the whole chunk: each runs its tokens in order on some thread, its
         // 64 KB state staying in cache from one token to the next.

@@ -61,7 +61,12 @@ public interface FloatOps {
      * {@code taps[i·channels + ch]}, the last tap multiplies the new input; {@code state} holds the previous
      * {@code kernel − 1} inputs, oldest row first, and is shifted by one row.
      */
-    void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel);
+    default void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel) {
+        convolveSilu(x, off, state, taps, channels, kernel, 0, channels);
+    }
+
+    /** {@link #convolveSilu(float[], int, float[], float[], int, int)} of channels {@code [from, to)} only. */
+    void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel, int from, int to);
 
     /**
      * One token of the gated delta rule for one value head (QWEN_SPEC.md §4.6.1 step 8): S ← α·S;

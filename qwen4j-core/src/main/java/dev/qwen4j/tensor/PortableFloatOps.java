@@ -69,9 +69,9 @@ public final class PortableFloatOps implements FloatOps {
     }
 
     @Override
-    public void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel) {
+    public void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel, int from, int to) {
         int keep = kernel - 1;
-        for (int ch = 0; ch < channels; ch++) {
+        for (int ch = from; ch < to; ch++) {
             float input = x[off + ch];
             float sum = taps[keep * channels + ch] * input;
             for (int i = 0; i < keep; i++) sum += taps[i * channels + ch] * state[i * channels + ch];

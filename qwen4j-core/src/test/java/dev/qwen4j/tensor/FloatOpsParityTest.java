@@ -102,26 +102,40 @@ class FloatOpsParityTest {
     @Test
     void convolutionMatchesADirectSumOverTheLastInputs() {
         for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
-            for (int channels : new int[] {1, 5, 16, 37, 96}) {
-                for (int kernel : new int[] {1, 2, 4}) {
-                    float[] taps = random(kernel * channels, channels * 10L + kernel);
-                    float[] inputs = random(6 * channels, channels + 100L * kernel);
-                    float[] state = new float[(kernel - 1) * channels];
-                    for (int t = 0; t < 6; t++) {
-                        float[] x = new float[channels + 1];
-                        System.arraycopy(inputs, t * channels, x, 1, channels);
-                        ops.convolveSilu(x, 1, state, taps, channels, kernel);
-                        for (int ch = 0; ch < channels; ch++) {
-                            double sum = 0;
-                            for (int i = 0; i < kernel; i++) {
-                                int tau = t - (kernel - 1) + i;      // tap i meets input t − (K−1) + i; zeros before the start
-                                if (tau >= 0) sum += taps[i * channels + ch] * inputs[tau * channels + ch];
-                            }
-                            double want = sum / (1 + Math.exp(-sum));
-                            assertEquals(want, x[1 + ch], 1e-5 * (1 + Math.abs(want)), ops.name() + " C " + channels + " K " + kernel + " t " + t);
-                        }
+            for (boolean split : new boolean[] {false, true}) {
+                for (int channels : new int[] {1, 5, 16, 37, 96}) {
+                    for (int kernel : new int[] {1, 2, 4}) {
+                        checkConvolution(ops, split, channels, kernel);
                     }
                 }
+            }
+        }
+    }
+
+    /** {@code split}: in two channel ranges, the second first, cut off the SIMD width. */
+    private static void checkConvolution(FloatOps ops, boolean split, int channels, int kernel) {
+        float[] taps = random(kernel * channels, channels * 10L + kernel);
+        float[] inputs = random(6 * channels, channels + 100L * kernel);
+        float[] state = new float[(kernel - 1) * channels];
+        for (int t = 0; t < 6; t++) {
+            float[] x = new float[channels + 1];
+            System.arraycopy(inputs, t * channels, x, 1, channels);
+            if (split) {
+                int cut = channels / 2 + 1;
+                ops.convolveSilu(x, 1, state, taps, channels, kernel, cut, channels);
+                ops.convolveSilu(x, 1, state, taps, channels, kernel, 0, cut);
+            } else {
+                ops.convolveSilu(x, 1, state, taps, channels, kernel);
+            }
+            for (int ch = 0; ch < channels; ch++) {
+                double sum = 0;
+                for (int i = 0; i < kernel; i++) {
+                    int tau = t - (kernel - 1) + i;      // tap i meets input t − (K−1) + i; zeros before the start
+                    if (tau >= 0) sum += taps[i * channels + ch] * inputs[tau * channels + ch];
+                }
+                double want = sum / (1 + Math.exp(-sum));
+                assertEquals(want, x[1 + ch], 1e-5 * (1 + Math.abs(want)),
+                        ops.name() + " C " + channels + " K " + kernel + " t " + t + (split ? " split" : ""));
             }
         }
     }

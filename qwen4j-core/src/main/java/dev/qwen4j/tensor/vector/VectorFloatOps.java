@@ -133,21 +133,28 @@ public final class VectorFloatOps implements FloatOps {
     }
 
     @Override
-    public void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel) {
+    public void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel, int from, int to) {
         int keep = kernel - 1;
-        int ch = 0;
-        for (; ch + L <= channels; ch += L) {
+        int ch = from;
+        for (; ch + L <= to; ch += L) {
             FloatVector input = FloatVector.fromArray(FS, x, off + ch);
             FloatVector sum = input.mul(FloatVector.fromArray(FS, taps, keep * channels + ch));
-            for (int i = 0; i < keep; i++) {
+            // Row i takes row i + 1, the newest row takes the input. (Two stores, not one of a vector chosen by a
+            // conditional: C2 boxes such a merged vector, which made this loop 7x slower.)
+            for (int i = 0; i + 1 < keep; i++) {
                 FloatVector s = FloatVector.fromArray(FS, state, i * channels + ch);
                 sum = s.fma(FloatVector.fromArray(FS, taps, i * channels + ch), sum);
-                // row i takes row i + 1; the newest row takes the input
-                (i + 1 < keep ? FloatVector.fromArray(FS, state, (i + 1) * channels + ch) : input).intoArray(state, i * channels + ch);
+                FloatVector.fromArray(FS, state, (i + 1) * channels + ch).intoArray(state, i * channels + ch);
             }
-            silu(sum).intoArray(x, off + ch);
+            if (keep > 0) {
+                int last = (keep - 1) * channels + ch;
+                sum = FloatVector.fromArray(FS, state, last).fma(FloatVector.fromArray(FS, taps, last), sum);
+                input.intoArray(state, last);
+            }
+            // silu written out: inlined into a caller's loop, a helper returning a vector may be left as a call and box.
+            sum.div(sum.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + ch);
         }
-        for (; ch < channels; ch++) {
+        for (; ch < to; ch++) {
             float input = x[off + ch];
             float sum = taps[keep * channels + ch] * input;
             for (int i = 0; i < keep; i++) sum += taps[i * channels + ch] * state[i * channels + ch];
