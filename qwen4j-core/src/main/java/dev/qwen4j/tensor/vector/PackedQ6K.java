@@ -18,6 +18,7 @@ import java.nio.ByteOrder;
 
 import static dev.qwen4j.tensor.vector.Packed.G;
 import static dev.qwen4j.tensor.vector.Packed.SS;
+import static dev.qwen4j.tensor.vector.VectorMatmul.FS;
 import static dev.qwen4j.tensor.vector.VectorMatmul.IS;
 import static dev.qwen4j.tensor.vector.VectorMatmul.L;
 
@@ -119,6 +120,125 @@ final class PackedQ6K {
             }
         }
     }
+
+    /**
+     * Batched product (a prompt chunk) over whole groups, rows in lanes, {@link PackedQ8#TOKENS} tokens per pass
+     * (as {@link PackedQ8#multiplyTokens}): the group is unpacked once ({@link #unpack}: (level − 32) × sub-block
+     * scale as floats, element-major, which is rows in lanes), then each pass runs over it with two weight vectors
+     * and 8 broadcast token quants per element. Sums of 32 such products are exact in fp32 (|Σ| ≤ 32·32·128·127 <
+     * 2^24) and are added up per super-block as ints, then scaled by d_w × d_x: llama.cpp's integer arithmetic.
+     */
+    static void multiplyTokens(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
+        int rows = Math.toIntExact(w.rows());
+        int n = a.n;
+        int blocks = n / 256;
+        int batch = a.batch;
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        TokenScratch s = TOKEN_SCRATCH.get();
+        s.ensure(n, blocks);
+        float[] wf = s.w;
+        float[] wd = s.wd;
+        float[] bs = s.bsum;
+        int[] isum = s.isum;
+        float[] acc = s.acc;
+        for (int g = g0; g < g1; g++) {
+            unpack(p, g, blocks, wf, wd);
+            for (int t0 = 0; t0 < batch; t0 += PackedQ8.TOKENS) {
+                java.util.Arrays.fill(acc, 0f);
+                int x0 = t0 * n;
+                int x1 = Math.min(t0 + 1, batch - 1) * n;
+                int x2 = Math.min(t0 + 2, batch - 1) * n;
+                int x3 = Math.min(t0 + 3, batch - 1) * n;
+                int x4 = Math.min(t0 + 4, batch - 1) * n;
+                int x5 = Math.min(t0 + 5, batch - 1) * n;
+                int x6 = Math.min(t0 + 6, batch - 1) * n;
+                int x7 = Math.min(t0 + 7, batch - 1) * n;
+                for (int j = 0; j < blocks; j++) {
+                    java.util.Arrays.fill(isum, 0);
+                    for (int c = 256 * j; c < 256 * j + 256; c += 32) {
+                        FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00, s60 = s00, s61 = s00, s70 = s00, s71 = s00;
+                        for (int k = c; k < c + 32; k++) {
+                            FloatVector w0 = FloatVector.fromArray(FS, wf, k * G);
+                            FloatVector w1 = FloatVector.fromArray(FS, wf, k * G + L);
+                            FloatVector q0 = FloatVector.broadcast(FS, xq[x0 + k]);
+                            s00 = w0.fma(q0, s00);
+                            s01 = w1.fma(q0, s01);
+                            FloatVector q1 = FloatVector.broadcast(FS, xq[x1 + k]);
+                            s10 = w0.fma(q1, s10);
+                            s11 = w1.fma(q1, s11);
+                            FloatVector q2 = FloatVector.broadcast(FS, xq[x2 + k]);
+                            s20 = w0.fma(q2, s20);
+                            s21 = w1.fma(q2, s21);
+                            FloatVector q3 = FloatVector.broadcast(FS, xq[x3 + k]);
+                            s30 = w0.fma(q3, s30);
+                            s31 = w1.fma(q3, s31);
+                            FloatVector q4 = FloatVector.broadcast(FS, xq[x4 + k]);
+                            s40 = w0.fma(q4, s40);
+                            s41 = w1.fma(q4, s41);
+                            FloatVector q5 = FloatVector.broadcast(FS, xq[x5 + k]);
+                            s50 = w0.fma(q5, s50);
+                            s51 = w1.fma(q5, s51);
+                            FloatVector q6 = FloatVector.broadcast(FS, xq[x6 + k]);
+                            s60 = w0.fma(q6, s60);
+                            s61 = w1.fma(q6, s61);
+                            FloatVector q7 = FloatVector.broadcast(FS, xq[x7 + k]);
+                            s70 = w0.fma(q7, s70);
+                            s71 = w1.fma(q7, s71);
+                        }
+                        // Through an array and a loop, as in PackedQ8.multiplyTokens (C2's inlining budget).
+                        s00.intoArray(bs, 0);
+                        s01.intoArray(bs, 1 * L);
+                        s10.intoArray(bs, 2 * L);
+                        s11.intoArray(bs, 3 * L);
+                        s20.intoArray(bs, 4 * L);
+                        s21.intoArray(bs, 5 * L);
+                        s30.intoArray(bs, 6 * L);
+                        s31.intoArray(bs, 7 * L);
+                        s40.intoArray(bs, 8 * L);
+                        s41.intoArray(bs, 9 * L);
+                        s50.intoArray(bs, 10 * L);
+                        s51.intoArray(bs, 11 * L);
+                        s60.intoArray(bs, 12 * L);
+                        s61.intoArray(bs, 13 * L);
+                        s70.intoArray(bs, 14 * L);
+                        s71.intoArray(bs, 15 * L);
+                        for (int i = 0; i < 2 * PackedQ8.TOKENS; i++) {
+                            ((IntVector) FloatVector.fromArray(FS, bs, i * L).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(IS, isum, i * L)).intoArray(isum, i * L);
+                        }
+                    }
+                    FloatVector d0 = FloatVector.fromArray(FS, wd, j * G);
+                    FloatVector d1 = FloatVector.fromArray(FS, wd, j * G + L);
+                    for (int i = 0; i < PackedQ8.TOKENS; i++) {
+                        float dx = xd[Math.min(t0 + i, batch - 1) * blocks + j];
+                        FloatVector f0 = (FloatVector) IntVector.fromArray(IS, isum, 2 * i * L).convert(VectorOperators.I2F, 0);
+                        FloatVector f1 = (FloatVector) IntVector.fromArray(IS, isum, (2 * i + 1) * L).convert(VectorOperators.I2F, 0);
+                        f0.fma(d0.mul(dx), FloatVector.fromArray(FS, acc, 2 * i * L)).intoArray(acc, 2 * i * L);
+                        f1.fma(d1.mul(dx), FloatVector.fromArray(FS, acc, (2 * i + 1) * L)).intoArray(acc, (2 * i + 1) * L);
+                    }
+                }
+                int tEnd = Math.min(PackedQ8.TOKENS, batch - t0);
+                for (int i = 0; i < tEnd; i++) System.arraycopy(acc, 2 * i * L, out, (t0 + i) * rows + g * G, G);
+            }
+        }
+    }
+
+    /** One thread's buffers for {@link #multiplyTokens}. */
+    private static final class TokenScratch {
+        float[] w = new float[0];
+        float[] wd = new float[0];
+        final float[] bsum = new float[2 * PackedQ8.TOKENS * L];
+        final int[] isum = new int[2 * PackedQ8.TOKENS * L];
+        final float[] acc = new float[2 * PackedQ8.TOKENS * L];
+
+        void ensure(int n, int blocks) {
+            if (w.length < n * G) w = new float[n * G];
+            if (wd.length < blocks * G) wd = new float[blocks * G];
+        }
+    }
+
+    private static final ThreadLocal<TokenScratch> TOKEN_SCRATCH = ThreadLocal.withInitial(TokenScratch::new);
 
     /** Rows {@code [g0·G, g1·G)} of {@code w} for every vector of the batch. */
     static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {

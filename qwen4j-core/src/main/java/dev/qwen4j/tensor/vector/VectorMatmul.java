@@ -101,6 +101,7 @@ public final class VectorMatmul implements MatmulKernel {
                 if (rowFrom < g0 * Packed.G) multiplyRows(w, a, out, rowFrom, g0 * Packed.G);
                 if (a.batch < Activations.TRANSPOSE_MIN) Packed.multiply(w, p, a, out, g0, g1);
                 else if (w.type() == GgmlType.Q8_0 && PackedQ8.TOKENS_IN_REGISTERS) PackedQ8.multiplyTokens(w, p, a, out, g0, g1);
+                else if (w.type() == GgmlType.Q6_K && PackedQ8.TOKENS_IN_REGISTERS) PackedQ6K.multiplyTokens(w, p, a, out, g0, g1);
                 else VectorGemm.multiplyPacked(w, p, a, out, g0, g1);
                 if (g1 * Packed.G < rowTo) multiplyRows(w, a, out, g1 * Packed.G, rowTo);
                 return;
