@@ -52,10 +52,10 @@ final class Attention {
         int headDim = c.headDim();
         int kvOff = (h / c.groupSize()) * headDim;            // consecutive query heads share a KV head
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int tau = 0; tau <= position; tau++) scores[tau] = cache.dotKey(tau, kvOff, q, qOff, headDim) * scale;
+        cache.scores(position + 1, kvOff, q, qOff, headDim, scale, scores);
         OPS.softmax(scores, 0, position + 1);
         Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (int tau = 0; tau <= position; tau++) cache.addValue(tau, kvOff, scores[tau], out, outOff, headDim);
+        cache.weightedValues(scores, position + 1, kvOff, out, outOff, headDim);
     }
 
     /** This thread's score buffer, grown to {@code n}: the kernel threads are fixed, so it is allocated once. */

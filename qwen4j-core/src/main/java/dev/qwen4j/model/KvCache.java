@@ -50,6 +50,19 @@ abstract sealed class KvCache {
     /** {@code out[outOff..outOff+n) += a · value[position][off..off+n)}. */
     abstract void addValue(int position, int off, float a, float[] out, int outOff, int n);
 
+    /**
+     * Scores of positions {@code 0..count-1}: {@code out[i] = scale · q·key[i][off..off+n)} (as {@link #dotKey}
+     * then the scale).
+     */
+    void scores(int count, int off, float[] q, int qOff, int n, float scale, float[] out) {
+        for (int i = 0; i < count; i++) out[i] = dotKey(i, off, q, qOff, n) * scale;
+    }
+
+    /** {@code out[outOff..outOff+n) += Σ_i w[i]·value[i][off..off+n)} over positions {@code 0..count-1}, in order. */
+    void weightedValues(float[] w, int count, int off, float[] out, int outOff, int n) {
+        for (int i = 0; i < count; i++) addValue(i, off, w[i], out, outOff, n);
+    }
+
     abstract long byteSize();
 
     /** Raw keys then values of positions 0..positions-1, little-endian. */
@@ -99,6 +112,16 @@ abstract sealed class KvCache {
         @Override
         void addValue(int position, int off, float a, float[] out, int outOff, int n) {
             OPS.axpy(a, values, position * kvDim + off, out, outOff, n);
+        }
+
+        @Override
+        void scores(int count, int off, float[] q, int qOff, int n, float scale, float[] out) {
+            OPS.dotRows(q, qOff, keys, off, kvDim, count, n, scale, out, 0);
+        }
+
+        @Override
+        void weightedValues(float[] w, int count, int off, float[] out, int outOff, int n) {
+            OPS.weightedSum(w, 0, values, off, kvDim, count, n, out, outOff);
         }
 
         @Override

@@ -31,6 +31,24 @@ public interface FloatOps {
     /** {@code Σ a[aOff + i]·b[bOff + i]} over {@code i < n}. */
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
+    /**
+     * Attention scores: {@code out[outOff + i] = scale · dot(q[qOff ..], rows[rowOff + i·stride ..], n)} for
+     * {@code i < count}, each dot computed exactly as {@link #dot} computes it.
+     */
+    default void dotRows(float[] q, int qOff, float[] rows, int rowOff, int stride, int count, int n, float scale,
+                         float[] out, int outOff) {
+        for (int i = 0; i < count; i++) out[outOff + i] = dot(q, qOff, rows, rowOff + i * stride, n) * scale;
+    }
+
+    /**
+     * A weighted sum of rows (attention values): {@code out[outOff ..] += Σ_i w[wOff + i]·rows[rowOff + i·stride ..]}
+     * over {@code n} columns, each row added as {@link #axpy} adds it, rows in order.
+     */
+    default void weightedSum(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, int n,
+                             float[] out, int outOff) {
+        for (int i = 0; i < count; i++) axpy(w[wOff + i], rows, rowOff + i * stride, out, outOff, n);
+    }
+
     /** {@code Σ x[off + i]²} over {@code i < n}. */
     float sumOfSquares(float[] x, int off, int n);
 

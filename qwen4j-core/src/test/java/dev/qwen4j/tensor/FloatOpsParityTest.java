@@ -236,4 +236,30 @@ class FloatOpsParityTest {
         assertEquals(-127, q1[512]);                    // the first extreme (-16) sets the scale: iscale = -127/-16
         assertEquals(127, q1[512 + 200]);
     }
+
+    /** The attention's batched dots and weighted sums give exactly what the per-row dot and axpy give. */
+    @Test
+    void attentionRowsAreBitIdenticalToPerRowCalls() {
+        for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
+            for (int n : new int[] {1, 15, 16, 64, 128, 130}) {
+                for (int count : new int[] {1, 2, 3, 7}) {
+                    int stride = n + 5;
+                    float[] q = random(n + 2, n * 7L + count);
+                    float[] rows = random(3 + count * stride, n * 11L + count);
+                    float[] want = new float[count];
+                    for (int i = 0; i < count; i++) want[i] = ops.dot(q, 2, rows, 3 + i * stride, n) * 0.125f;
+                    float[] got = new float[count + 1];
+                    ops.dotRows(q, 2, rows, 3, stride, count, n, 0.125f, got, 1);
+                    for (int i = 0; i < count; i++) assertEquals(want[i], got[i + 1], 0f, ops.name() + " dot n " + n + " row " + i);
+
+                    float[] w = random(count + 1, n * 13L + count);
+                    float[] expected = random(n + 4, 99);
+                    float[] actual = expected.clone();
+                    for (int i = 0; i < count; i++) ops.axpy(w[1 + i], rows, 3 + i * stride, expected, 4, n);
+                    ops.weightedSum(w, 1, rows, 3, stride, count, n, actual, 4);
+                    for (int j = 0; j < n + 4; j++) assertEquals(expected[j], actual[j], 0f, ops.name() + " sum n " + n + " column " + j);
+                }
+            }
+        }
+    }
 }

@@ -44,6 +44,79 @@ public final class VectorFloatOps implements FloatOps {
         return s;
     }
 
+    /** Two rows per pass: the query's vectors are loaded once for both, eight FMA chains in flight. */
+    @Override
+    public void dotRows(float[] q, int qOff, float[] rows, int rowOff, int stride, int count, int n, float scale,
+                        float[] out, int outOff) {
+        int r = 0;
+        for (; r + 2 <= count; r += 2) {
+            int b0 = rowOff + r * stride, b1 = b0 + stride;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+            int i = 0;
+            for (; i + 4 * L <= n; i += 4 * L) {
+                FloatVector q0 = FloatVector.fromArray(FS, q, qOff + i);
+                FloatVector q1 = FloatVector.fromArray(FS, q, qOff + i + L);
+                FloatVector q2 = FloatVector.fromArray(FS, q, qOff + i + 2 * L);
+                FloatVector q3 = FloatVector.fromArray(FS, q, qOff + i + 3 * L);
+                s0 = q0.fma(FloatVector.fromArray(FS, rows, b0 + i), s0);
+                s1 = q1.fma(FloatVector.fromArray(FS, rows, b0 + i + L), s1);
+                s2 = q2.fma(FloatVector.fromArray(FS, rows, b0 + i + 2 * L), s2);
+                s3 = q3.fma(FloatVector.fromArray(FS, rows, b0 + i + 3 * L), s3);
+                t0 = q0.fma(FloatVector.fromArray(FS, rows, b1 + i), t0);
+                t1 = q1.fma(FloatVector.fromArray(FS, rows, b1 + i + L), t1);
+                t2 = q2.fma(FloatVector.fromArray(FS, rows, b1 + i + 2 * L), t2);
+                t3 = q3.fma(FloatVector.fromArray(FS, rows, b1 + i + 3 * L), t3);
+            }
+            for (; i + L <= n; i += L) {
+                FloatVector qi = FloatVector.fromArray(FS, q, qOff + i);
+                s0 = qi.fma(FloatVector.fromArray(FS, rows, b0 + i), s0);
+                t0 = qi.fma(FloatVector.fromArray(FS, rows, b1 + i), t0);
+            }
+            float d0 = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            float d1 = t0.add(t1).add(t2.add(t3)).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                d0 += q[qOff + i] * rows[b0 + i];
+                d1 += q[qOff + i] * rows[b1 + i];
+            }
+            out[outOff + r] = d0 * scale;
+            out[outOff + r + 1] = d1 * scale;
+        }
+        for (; r < count; r++) out[outOff + r] = dot(q, qOff, rows, rowOff + r * stride, n) * scale;
+    }
+
+    /** Columns in blocks of four vectors held in registers across all the rows: out is read and written once. */
+    @Override
+    public void weightedSum(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, int n,
+                            float[] out, int outOff) {
+        int j = 0;
+        for (; j + 4 * L <= n; j += 4 * L) {
+            FloatVector y0 = FloatVector.fromArray(FS, out, outOff + j);
+            FloatVector y1 = FloatVector.fromArray(FS, out, outOff + j + L);
+            FloatVector y2 = FloatVector.fromArray(FS, out, outOff + j + 2 * L);
+            FloatVector y3 = FloatVector.fromArray(FS, out, outOff + j + 3 * L);
+            for (int i = 0; i < count; i++) {
+                FloatVector a = FloatVector.broadcast(FS, w[wOff + i]);
+                int b = rowOff + i * stride + j;
+                y0 = FloatVector.fromArray(FS, rows, b).fma(a, y0);
+                y1 = FloatVector.fromArray(FS, rows, b + L).fma(a, y1);
+                y2 = FloatVector.fromArray(FS, rows, b + 2 * L).fma(a, y2);
+                y3 = FloatVector.fromArray(FS, rows, b + 3 * L).fma(a, y3);
+            }
+            y0.intoArray(out, outOff + j);
+            y1.intoArray(out, outOff + j + L);
+            y2.intoArray(out, outOff + j + 2 * L);
+            y3.intoArray(out, outOff + j + 3 * L);
+        }
+        for (; j + L <= n; j += L) {
+            FloatVector y = FloatVector.fromArray(FS, out, outOff + j);
+            for (int i = 0; i < count; i++) y = FloatVector.fromArray(FS, rows, rowOff + i * stride + j).fma(FloatVector.broadcast(FS, w[wOff + i]), y);
+            y.intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            for (int i = 0; i < count; i++) out[outOff + j] += w[wOff + i] * rows[rowOff + i * stride + j];
+        }
+    }
+
     @Override
     public float sumOfSquares(float[] x, int off, int n) {
         return dot(x, off, x, off, n);
