@@ -113,22 +113,41 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         }
         // Value heads are independent through the whole chunk: each runs its tokens in order on some thread, its
         // 64 KB state staying in cache from one token to the next.
+        // Tokens go through in pairs (one pass over the state for two, FloatOps.deltaRule2), an odd last one alone.
         kernels.parallelFor(nv, 1, (from, to) -> {
+            float[] pair = tokens > 1 ? new float[2 * dv] : null;
             for (int j = from; j < to; j++) {
                 int kappa = j % c.keyHeads();               // tiled value → key head order of qwen35 GGUFs (§4.8.2)
-                for (int t = 0; t < tokens; t++) {
-                    int row = t * convDim;
-                    float beta = Activation.sigmoid(a.beta[t * nv + j]);
-                    float decay = (float) Math.exp(Activation.softplus(a.alpha[t * nv + j] + dtBias[j]) * decayRate[j]);
-                    int qOff = row + kappa * dk;
-                    int kOff = qOff + c.keyDim();
-                    int vOff = row + 2 * c.keyDim() + j * dv;
-                    OPS.deltaRule(s.recurrent, j * dk * dv, dk, dv, a.mix, qOff, a.mix, kOff, a.mix, vOff, beta, decay, a.headOut, j * dv);
+                int stateAt = j * dk * dv;
+                int t = 0;
+                for (; t + 2 <= tokens; t += 2) {
+                    int qa = t * convDim + kappa * dk, qb = qa + convDim;
+                    int va = t * convDim + 2 * c.keyDim() + j * dv;
+                    OPS.deltaRule2(s.recurrent, stateAt, dk, dv, a.mix, qa, qa + c.keyDim(), va, beta(a, t, j), decay(a, t, j),
+                            qb, qb + c.keyDim(), va + convDim, beta(a, t + 1, j), decay(a, t + 1, j), pair, 0, dv);
+                    RmsNorm.gated(pair, 0, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
+                    RmsNorm.gated(pair, dv, norm, rmsEps, a.z, (t + 1) * c.valueDim() + j * dv, dv);
+                }
+                for (; t < tokens; t++) {
+                    int qOff = t * convDim + kappa * dk;
+                    int vOff = t * convDim + 2 * c.keyDim() + j * dv;
+                    OPS.deltaRule(s.recurrent, stateAt, dk, dv, a.mix, qOff, a.mix, qOff + c.keyDim(), a.mix, vOff,
+                            beta(a, t, j), decay(a, t, j), a.headOut, j * dv);
                     RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
                 }
             }
         });
         Linear.project(kernels, out, a.z, tokens, a.y);
+    }
+
+    /** β of value head j at token t: the sigmoid of its projection. */
+    private float beta(Activations a, int t, int j) {
+        return Activation.sigmoid(a.beta[t * c.valueHeads() + j]);
+    }
+
+    /** α (the decay) of value head j at token t: exp(softplus(projection + dt bias)·A), A = −exp(A_log) in a GGUF. */
+    private float decay(Activations a, int t, int j) {
+        return (float) Math.exp(Activation.softplus(a.alpha[t * c.valueHeads() + j] + dtBias[j]) * decayRate[j]);
     }
 
     /** x ← x / max(‖x‖, 1e-6) · scale: llama.cpp's L2 norm (§11.3; HF puts the eps inside the root instead). */

@@ -95,6 +95,18 @@ public interface FloatOps {
                    float beta, float decay, float[] out, int outOff);
 
     /**
+     * Two consecutive tokens of {@link #deltaRule} for one head (q, k, v of token 2 at {@code q2Off}, {@code k2Off},
+     * {@code v2Off} of the same arrays): the same results up to float rounding, for implementations that pass over
+     * S once for both (Sᵀk₂ and Sᵀq₂ after token 1 follow from the old S and token 1's δ).
+     */
+    default void deltaRule2(float[] state, int base, int dk, int dv, float[] x, int q1Off, int k1Off, int v1Off,
+                            float beta1, float decay1, int q2Off, int k2Off, int v2Off, float beta2, float decay2,
+                            float[] out, int out1Off, int out2Off) {
+        deltaRule(state, base, dk, dv, x, q1Off, x, k1Off, x, v1Off, beta1, decay1, out, out1Off);
+        deltaRule(state, base, dk, dv, x, q2Off, x, k2Off, x, v2Off, beta2, decay2, out, out2Off);
+    }
+
+    /**
      * The arithmetic of ggml's Q8_0 quantization for blocks {@code [from, to)} of 32 values of {@code src}: per
      * block {@code amax[b]} = max |x|, and each quant q = round-half-even(x·(127/amax)) (0 when amax is 0) into
      * {@code q} (bytes) and {@code qf} (the same integers as floats), with their sum in {@code qsum[b]}.

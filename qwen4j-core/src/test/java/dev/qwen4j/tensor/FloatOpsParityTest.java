@@ -184,6 +184,37 @@ class FloatOpsParityTest {
         }
     }
 
+    /** Two tokens at once: the oracle applied twice, token 2's q/k/v in the same array (several layouts, both widths' paths). */
+    @Test
+    void deltaRuleOfTwoTokensFollowsTheDefinitionTwice() {
+        int[][] shapes = {{128, 128}, {4, 4}, {16, 24}, {32, 64}, {64, 129}};
+        for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
+            for (int[] shape : shapes) {
+                int dk = shape[0], dv = shape[1];
+                int row = 2 * dk + dv + 3;                                  // token 2's q, k, v one row later
+                float[] state = random(3 + dk * dv, dk * 1000L + dv + 1);
+                float[] x = random(5 + 2 * row, dk + 7L * dv + 1);
+                float[] before = java.util.Arrays.copyOfRange(state, 3, 3 + dk * dv);
+                float[] o1 = new float[dv], o2 = new float[dv];
+                float[] mid = deltaRuleOracle(before, dk, dv, java.util.Arrays.copyOfRange(x, 5, 5 + dk),
+                        java.util.Arrays.copyOfRange(x, 5 + dk, 5 + 2 * dk), java.util.Arrays.copyOfRange(x, 5 + 2 * dk, 5 + 2 * dk + dv), 0.6f, 0.9f, o1);
+                int r2 = 5 + row;
+                float[] wantS = deltaRuleOracle(mid, dk, dv, java.util.Arrays.copyOfRange(x, r2, r2 + dk),
+                        java.util.Arrays.copyOfRange(x, r2 + dk, r2 + 2 * dk), java.util.Arrays.copyOfRange(x, r2 + 2 * dk, r2 + 2 * dk + dv), 0.3f, 0.7f, o2);
+                float[] out = new float[2 * dv + 1];
+                ops.deltaRule2(state, 3, dk, dv, x, 5, 5 + dk, 5 + 2 * dk, 0.6f, 0.9f, r2, r2 + dk, r2 + 2 * dk, 0.3f, 0.7f, out, 1, 1 + dv);
+                float tol = 4e-5f * (float) Math.sqrt(dk);
+                for (int c = 0; c < dv; c++) {
+                    assertEquals(o1[c], out[1 + c], tol * (1 + Math.abs(o1[c])), ops.name() + " " + dk + "x" + dv + " o1 " + c);
+                    assertEquals(o2[c], out[1 + dv + c], tol * (1 + Math.abs(o2[c])), ops.name() + " " + dk + "x" + dv + " o2 " + c);
+                }
+                for (int i = 0; i < dk * dv; i++) {
+                    assertEquals(wantS[i], state[3 + i], tol * (1 + Math.abs(wantS[i])), ops.name() + " " + dk + "x" + dv + " S " + i);
+                }
+            }
+        }
+    }
+
     /** Q8_0 quantization: the same bytes, floats, sums and maxima (ties at .5, zero blocks, the 127 edge included). */
     @Test
     void quantizeQ8IsBitIdentical() {

@@ -315,6 +315,66 @@ public final class VectorFloatOps implements FloatOps {
     }
 
     /** δ = β·(v − α·Sᵀk) for one vector of columns. */
+    /**
+     * Two tokens, one pass over S per group of 2·L columns: Sᵀk₁, Sᵀq₁, Sᵀk₂, Sᵀq₂ of the old S (eight FMA chains),
+     * then δ₁ = β₁(v₁ − α₁Sᵀk₁), o₁ = α₁Sᵀq₁ + (k₁·q₁)δ₁, S₁ᵀk₂ = α₁Sᵀk₂ + (k₁·k₂)δ₁, δ₂ = β₂(v₂ − α₂S₁ᵀk₂),
+     * o₂ = α₂(α₁Sᵀq₂ + (k₁·q₂)δ₁) + (k₂·q₂)δ₂, and the group is rewritten once as α₁α₂S + α₂k₁δ₁ + k₂δ₂ while it
+     * is still in L1: S crosses from L2 once per two tokens instead of once per token.
+     */
+    @Override
+    public void deltaRule2(float[] state, int base, int dk, int dv, float[] x, int q1Off, int k1Off, int v1Off,
+                           float beta1, float decay1, int q2Off, int k2Off, int v2Off, float beta2, float decay2,
+                           float[] out, int out1Off, int out2Off) {
+        if (dv % (2 * L) != 0) {
+            FloatOps.super.deltaRule2(state, base, dk, dv, x, q1Off, k1Off, v1Off, beta1, decay1, q2Off, k2Off, v2Off,
+                    beta2, decay2, out, out1Off, out2Off);
+            return;
+        }
+        float kq11 = dot(x, k1Off, x, q1Off, dk);
+        float kk12 = dot(x, k1Off, x, k2Off, dk);
+        float kq12 = dot(x, k1Off, x, q2Off, dk);
+        float kq22 = dot(x, k2Off, x, q2Off, dk);
+        float decay12 = decay1 * decay2;
+        FloatVector vkq11 = FloatVector.broadcast(FS, kq11), vkk12 = FloatVector.broadcast(FS, kk12);
+        FloatVector vkq12 = FloatVector.broadcast(FS, kq12), vkq22 = FloatVector.broadcast(FS, kq22);
+        for (int col = 0; col < dv; col += 2 * L) {
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+            for (int i = 0; i < dk; i++) {
+                int p = base + i * dv + col;
+                FloatVector s0 = FloatVector.fromArray(FS, state, p);
+                FloatVector s1 = FloatVector.fromArray(FS, state, p + L);
+                FloatVector k1 = FloatVector.broadcast(FS, x[k1Off + i]);
+                FloatVector q1 = FloatVector.broadcast(FS, x[q1Off + i]);
+                FloatVector k2 = FloatVector.broadcast(FS, x[k2Off + i]);
+                FloatVector q2 = FloatVector.broadcast(FS, x[q2Off + i]);
+                a0 = s0.fma(k1, a0);
+                a1 = s1.fma(k1, a1);
+                b0 = s0.fma(q1, b0);
+                b1 = s1.fma(q1, b1);
+                c0 = s0.fma(k2, c0);
+                c1 = s1.fma(k2, c1);
+                e0 = s0.fma(q2, e0);
+                e1 = s1.fma(q2, e1);
+            }
+            // Written out for both halves: helpers returning vectors would be left as boxing calls here.
+            FloatVector d10 = FloatVector.fromArray(FS, x, v1Off + col).sub(a0.mul(decay1)).mul(beta1);
+            FloatVector d11 = FloatVector.fromArray(FS, x, v1Off + col + L).sub(a1.mul(decay1)).mul(beta1);
+            d10.fma(vkq11, b0.mul(decay1)).intoArray(out, out1Off + col);
+            d11.fma(vkq11, b1.mul(decay1)).intoArray(out, out1Off + col + L);
+            FloatVector d20 = FloatVector.fromArray(FS, x, v2Off + col).sub(d10.fma(vkk12, c0.mul(decay1)).mul(decay2)).mul(beta2);
+            FloatVector d21 = FloatVector.fromArray(FS, x, v2Off + col + L).sub(d11.fma(vkk12, c1.mul(decay1)).mul(decay2)).mul(beta2);
+            d20.fma(vkq22, d10.fma(vkq12, e0.mul(decay1)).mul(decay2)).intoArray(out, out2Off + col);
+            d21.fma(vkq22, d11.fma(vkq12, e1.mul(decay1)).mul(decay2)).intoArray(out, out2Off + col + L);
+            for (int i = 0; i < dk; i++) {
+                int p = base + i * dv + col;
+                FloatVector w1 = FloatVector.broadcast(FS, decay2 * x[k1Off + i]);
+                FloatVector w2 = FloatVector.broadcast(FS, x[k2Off + i]);
+                d20.fma(w2, d10.fma(w1, FloatVector.fromArray(FS, state, p).mul(decay12))).intoArray(state, p);
+                d21.fma(w2, d11.fma(w1, FloatVector.fromArray(FS, state, p + L).mul(decay12))).intoArray(state, p + L);
+            }
+        }
+    }
+
     private static FloatVector delta(float[] v, int off, FloatVector stk, float beta, float decay) {
         return FloatVector.fromArray(FS, v, off).sub(stk.mul(decay)).mul(beta);
     }
