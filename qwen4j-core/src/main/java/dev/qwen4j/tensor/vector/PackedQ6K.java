@@ -122,8 +122,9 @@ final class PackedQ6K {
     }
 
     /**
-     * Batched product (a prompt chunk) over whole groups, rows in lanes, {@link PackedQ8#TOKENS} tokens per pass
-     * (as {@link PackedQ8#multiplyTokens}): the group is unpacked once ({@link #unpack}: (level − 32) × sub-block
+     * Batched product (a prompt chunk) over whole groups, rows in lanes, {@link #TOKENS} tokens per pass (as
+     * {@link PackedQ8#multiplyTokens}, but with the totals in an array: the int super-block sums need the
+     * registers): the group is unpacked once ({@link #unpack}: (level − 32) × sub-block
      * scale as floats, element-major, which is rows in lanes), then each pass runs over it with two weight vectors
      * and 8 broadcast token quants per element. Sums of 32 such products are exact in fp32 (|Σ| ≤ 32·32·128·127 <
      * 2^24) and are added up per super-block as ints, then scaled by d_w × d_x: llama.cpp's integer arithmetic.
@@ -144,7 +145,7 @@ final class PackedQ6K {
         float[] acc = s.acc;
         for (int g = g0; g < g1; g++) {
             unpack(p, g, blocks, wf, wd);
-            for (int t0 = 0; t0 < batch; t0 += PackedQ8.TOKENS) {
+            for (int t0 = 0; t0 < batch; t0 += TOKENS) {
                 java.util.Arrays.fill(acc, 0f);
                 int x0 = t0 * n;
                 int x1 = Math.min(t0 + 1, batch - 1) * n;
@@ -203,14 +204,14 @@ final class PackedQ6K {
                         s61.intoArray(bs, 13 * L);
                         s70.intoArray(bs, 14 * L);
                         s71.intoArray(bs, 15 * L);
-                        for (int i = 0; i < 2 * PackedQ8.TOKENS; i++) {
+                        for (int i = 0; i < 2 * TOKENS; i++) {
                             ((IntVector) FloatVector.fromArray(FS, bs, i * L).convert(VectorOperators.F2I, 0))
                                     .add(IntVector.fromArray(IS, isum, i * L)).intoArray(isum, i * L);
                         }
                     }
                     FloatVector d0 = FloatVector.fromArray(FS, wd, j * G);
                     FloatVector d1 = FloatVector.fromArray(FS, wd, j * G + L);
-                    for (int i = 0; i < PackedQ8.TOKENS; i++) {
+                    for (int i = 0; i < TOKENS; i++) {
                         float dx = xd[Math.min(t0 + i, batch - 1) * blocks + j];
                         FloatVector f0 = (FloatVector) IntVector.fromArray(IS, isum, 2 * i * L).convert(VectorOperators.I2F, 0);
                         FloatVector f1 = (FloatVector) IntVector.fromArray(IS, isum, (2 * i + 1) * L).convert(VectorOperators.I2F, 0);
@@ -218,19 +219,22 @@ final class PackedQ6K {
                         f1.fma(d1.mul(dx), FloatVector.fromArray(FS, acc, (2 * i + 1) * L)).intoArray(acc, (2 * i + 1) * L);
                     }
                 }
-                int tEnd = Math.min(PackedQ8.TOKENS, batch - t0);
+                int tEnd = Math.min(TOKENS, batch - t0);
                 for (int i = 0; i < tEnd; i++) System.arraycopy(acc, 2 * i * L, out, (t0 + i) * rows + g * G, G);
             }
         }
     }
 
+    /** Tokens per pass of {@link #multiplyTokens}. */
+    static final int TOKENS = 8;
+
     /** One thread's buffers for {@link #multiplyTokens}. */
     private static final class TokenScratch {
         float[] w = new float[0];
         float[] wd = new float[0];
-        final float[] bsum = new float[2 * PackedQ8.TOKENS * L];
-        final int[] isum = new int[2 * PackedQ8.TOKENS * L];
-        final float[] acc = new float[2 * PackedQ8.TOKENS * L];
+        final float[] bsum = new float[2 * TOKENS * L];
+        final int[] isum = new int[2 * TOKENS * L];
+        final float[] acc = new float[2 * TOKENS * L];
 
         void ensure(int n, int blocks) {
             if (w.length < n * G) w = new float[n * G];

@@ -95,18 +95,21 @@ final class PackedQ8 {
     }
 
     /** Tokens per pass of {@link #multiplyTokens}. */
-    static final int TOKENS = 8;
-    /** {@link #multiplyTokens} needs 2·TOKENS + 3 vector registers: 512-bit vectors (AVX-512, 32 registers) only. */
+    static final int TOKENS = 6;
+    /**
+     * {@link #multiplyTokens} needs 4·TOKENS + 5 vector registers (block sums, totals, two weight vectors, a
+     * broadcast, two scale vectors): 512-bit vectors (AVX-512, 32 registers) only.
+     */
     static final boolean TOKENS_IN_REGISTERS = L == 16;
 
     /**
-     * Batched product (a prompt chunk) over whole groups, rows in lanes as in the one-token kernel. Per group and
-     * block the 32×G quants are converted to floats once (4 KB, stays in L1), then each pass of {@link #TOKENS}
-     * tokens runs over them: per element two weight vectors (the G rows) and 8 broadcast token quants feed 16
-     * FMAs into exact block sums, which close with one FMA each by d_w (per lane) × d_x into the tokens' G
-     * results. Unlike the tiles of {@link VectorGemm}, it needs no unpacked copy of the group, no transposed
-     * activations and no scattered stores: each token's G results leave as one contiguous copy. A pass past the
-     * end of the batch repeats its last token; those sums are not stored.
+     * Batched product (a prompt chunk) over whole groups, rows in lanes as in the one-token kernel. Each group is
+     * converted to floats once ({@link #unpack}: element-major, which is rows in lanes), then passes of
+     * {@link #TOKENS} tokens run over it: per element two weight vectors (the G rows) and 6 broadcast token quants
+     * feed 12 FMAs into exact block sums (|Σ| ≤ 32·127² < 2^24), and each block closes with one FMA per sum by
+     * d_w (per lane) × d_x into totals that stay in registers for the whole row: no accumulator array, no
+     * transposed activations, each token's G results stored once, contiguous. A pass past the end of the batch
+     * repeats its last token; those totals are not stored.
      */
     static void multiplyTokens(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
         int rows = Math.toIntExact(w.rows());
@@ -116,38 +119,28 @@ final class PackedQ8 {
         float[] xq = a.qf;
         float[] xd = a.d;
         Scratch s = SCRATCH.get();
-        s.ensure(batch);
-        float[] acc = s.acc;
-        float[] bs = s.bsum;
-        float[] wf = s.wf;
-        float[] wd = s.wd;
+        s.ensureGroup(n, blocks);
+        float[] wf = s.gw;
+        float[] wd = s.gwd;
         for (int g = g0; g < g1; g++) {
-            long base = groupOffset(g, blocks);
-            java.util.Arrays.fill(acc, 0, batch * G, 0f);
-            for (int b = 0; b < blocks; b++) {
-                long blk = base + (long) b * GROUP_BLOCK;
-                // The block's scales (scalar: a vector conversion here is not inlined and would box) and quants.
-                for (int lane = 0; lane < G; lane++) wd[lane] = Float.float16ToFloat(p.get(F16, blk + 2L * lane));
-                for (int k = 0; k < 32; k += 2) {
-                    ByteVector v = ByteVector.fromMemorySegment(ByteVector.SPECIES_512, p, blk + 2 * G + (long) k * G, LE);
-                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 0)).intoArray(wf, k * G);
-                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 1)).intoArray(wf, k * G + L);
-                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 2)).intoArray(wf, k * G + 2 * L);
-                    ((FloatVector) v.convertShape(VectorOperators.B2F, FS, 3)).intoArray(wf, k * G + 3 * L);
-                }
-                FloatVector d0 = FloatVector.fromArray(FS, wd, 0);
-                FloatVector d1 = FloatVector.fromArray(FS, wd, L);
-                for (int t0 = 0; t0 < batch; t0 += TOKENS) {
-                    int x0 = t0 * n + 32 * b;
-                    int x1 = Math.min(t0 + 1, batch - 1) * n + 32 * b;
-                    int x2 = Math.min(t0 + 2, batch - 1) * n + 32 * b;
-                    int x3 = Math.min(t0 + 3, batch - 1) * n + 32 * b;
-                    int x4 = Math.min(t0 + 4, batch - 1) * n + 32 * b;
-                    int x5 = Math.min(t0 + 5, batch - 1) * n + 32 * b;
-                    int x6 = Math.min(t0 + 6, batch - 1) * n + 32 * b;
-                    int x7 = Math.min(t0 + 7, batch - 1) * n + 32 * b;
-                    FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00, s60 = s00, s61 = s00, s70 = s00, s71 = s00;
-                    for (int k = 0; k < 32; k++) {
+            unpack(p, g, blocks, wf, wd);
+            for (int t0 = 0; t0 < batch; t0 += TOKENS) {
+                int u0 = Math.min(t0 + 0, batch - 1);
+                int x0 = u0 * n, y0 = u0 * blocks;
+                int u1 = Math.min(t0 + 1, batch - 1);
+                int x1 = u1 * n, y1 = u1 * blocks;
+                int u2 = Math.min(t0 + 2, batch - 1);
+                int x2 = u2 * n, y2 = u2 * blocks;
+                int u3 = Math.min(t0 + 3, batch - 1);
+                int x3 = u3 * n, y3 = u3 * blocks;
+                int u4 = Math.min(t0 + 4, batch - 1);
+                int x4 = u4 * n, y4 = u4 * blocks;
+                int u5 = Math.min(t0 + 5, batch - 1);
+                int x5 = u5 * n, y5 = u5 * blocks;
+                FloatVector a00 = FloatVector.zero(FS), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+                for (int b = 0; b < blocks; b++) {
+                    FloatVector s00 = FloatVector.zero(FS), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+                    for (int k = 32 * b; k < 32 * b + 32; k++) {
                         FloatVector w0 = FloatVector.fromArray(FS, wf, k * G);
                         FloatVector w1 = FloatVector.fromArray(FS, wf, k * G + L);
                         FloatVector q0 = FloatVector.broadcast(FS, xq[x0 + k]);
@@ -168,53 +161,47 @@ final class PackedQ8 {
                         FloatVector q5 = FloatVector.broadcast(FS, xq[x5 + k]);
                         s50 = w0.fma(q5, s50);
                         s51 = w1.fma(q5, s51);
-                        FloatVector q6 = FloatVector.broadcast(FS, xq[x6 + k]);
-                        s60 = w0.fma(q6, s60);
-                        s61 = w1.fma(q6, s61);
-                        FloatVector q7 = FloatVector.broadcast(FS, xq[x7 + k]);
-                        s70 = w0.fma(q7, s70);
-                        s71 = w1.fma(q7, s71);
                     }
-                    // Block sums through an array and a loop: written-out closings for all of them exceed C2's
-                    // inlining node budget, and a helper call left standing boxes its vector.
-                    s00.intoArray(bs, 0);
-                    s01.intoArray(bs, 1 * L);
-                    s10.intoArray(bs, 2 * L);
-                    s11.intoArray(bs, 3 * L);
-                    s20.intoArray(bs, 4 * L);
-                    s21.intoArray(bs, 5 * L);
-                    s30.intoArray(bs, 6 * L);
-                    s31.intoArray(bs, 7 * L);
-                    s40.intoArray(bs, 8 * L);
-                    s41.intoArray(bs, 9 * L);
-                    s50.intoArray(bs, 10 * L);
-                    s51.intoArray(bs, 11 * L);
-                    s60.intoArray(bs, 12 * L);
-                    s61.intoArray(bs, 13 * L);
-                    s70.intoArray(bs, 14 * L);
-                    s71.intoArray(bs, 15 * L);
-                    int tEnd = Math.min(TOKENS, batch - t0);
-                    for (int i = 0; i < tEnd; i++) {
-                        float dx = xd[(t0 + i) * blocks + b];
-                        int o = (t0 + i) * G;
-                        FloatVector.fromArray(FS, bs, 2 * i * L).fma(d0.mul(dx), FloatVector.fromArray(FS, acc, o)).intoArray(acc, o);
-                        FloatVector.fromArray(FS, bs, (2 * i + 1) * L).fma(d1.mul(dx), FloatVector.fromArray(FS, acc, o + L)).intoArray(acc, o + L);
-                    }
+                    FloatVector d0 = FloatVector.fromArray(FS, wd, b * G);
+                    FloatVector d1 = FloatVector.fromArray(FS, wd, b * G + L);
+                    float e0 = xd[y0 + b];
+                    a00 = s00.fma(d0.mul(e0), a00);
+                    a01 = s01.fma(d1.mul(e0), a01);
+                    float e1 = xd[y1 + b];
+                    a10 = s10.fma(d0.mul(e1), a10);
+                    a11 = s11.fma(d1.mul(e1), a11);
+                    float e2 = xd[y2 + b];
+                    a20 = s20.fma(d0.mul(e2), a20);
+                    a21 = s21.fma(d1.mul(e2), a21);
+                    float e3 = xd[y3 + b];
+                    a30 = s30.fma(d0.mul(e3), a30);
+                    a31 = s31.fma(d1.mul(e3), a31);
+                    float e4 = xd[y4 + b];
+                    a40 = s40.fma(d0.mul(e4), a40);
+                    a41 = s41.fma(d1.mul(e4), a41);
+                    float e5 = xd[y5 + b];
+                    a50 = s50.fma(d0.mul(e5), a50);
+                    a51 = s51.fma(d1.mul(e5), a51);
                 }
+                int o = g * G;
+                if (t0 + 0 < batch) { a00.intoArray(out, (t0 + 0) * rows + o); a01.intoArray(out, (t0 + 0) * rows + o + L); }
+                if (t0 + 1 < batch) { a10.intoArray(out, (t0 + 1) * rows + o); a11.intoArray(out, (t0 + 1) * rows + o + L); }
+                if (t0 + 2 < batch) { a20.intoArray(out, (t0 + 2) * rows + o); a21.intoArray(out, (t0 + 2) * rows + o + L); }
+                if (t0 + 3 < batch) { a30.intoArray(out, (t0 + 3) * rows + o); a31.intoArray(out, (t0 + 3) * rows + o + L); }
+                if (t0 + 4 < batch) { a40.intoArray(out, (t0 + 4) * rows + o); a41.intoArray(out, (t0 + 4) * rows + o + L); }
+                if (t0 + 5 < batch) { a50.intoArray(out, (t0 + 5) * rows + o); a51.intoArray(out, (t0 + 5) * rows + o + L); }
             }
-            for (int t = 0; t < batch; t++) System.arraycopy(acc, t * G, out, t * rows + g * G, G);
         }
     }
 
-    /** One thread's buffers for {@link #multiplyTokens}. */
+    /** One thread's unpacked group for {@link #multiplyTokens}. */
     private static final class Scratch {
-        float[] acc = new float[0];
-        final float[] bsum = new float[2 * TOKENS * L];
-        final float[] wf = new float[32 * G];
-        final float[] wd = new float[G];
+        float[] gw = new float[0];
+        float[] gwd = new float[0];
 
-        void ensure(int batch) {
-            if (acc.length < batch * G) acc = new float[batch * G];
+        void ensureGroup(int n, int blocks) {
+            if (gw.length < n * G) gw = new float[n * G];
+            if (gwd.length < blocks * G) gwd = new float[blocks * G];
         }
     }
 
