@@ -94,7 +94,7 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         int ranges = (convDim + CONV_CHANNELS - 1) / CONV_CHANNELS;
         Kernels.RangeTask convolve = (from, to) -> {
             int chFrom = from * CONV_CHANNELS, chTo = Math.min(convDim, to * CONV_CHANNELS);
-            for (int t = 0; t < tokens; t++) OPS.convolveSilu(a.mix, t * convDim, s.conv, convTaps, convDim, kernel, chFrom, chTo);
+            OPS.convolveSiluTokens(a.mix, 0, convDim, tokens, s.conv, convTaps, convDim, kernel, chFrom, chTo);
         };
         int nk = c.keyHeads();
         Kernels.RangeTask normalise = (from, to) -> {

@@ -87,6 +87,16 @@ public interface FloatOps {
     void convolveSilu(float[] x, int off, float[] state, float[] taps, int channels, int kernel, int from, int to);
 
     /**
+     * {@link #convolveSilu(float[], int, float[], float[], int, int, int, int)} for {@code tokens} tokens in order,
+     * token t's values at {@code x[off + t·stride ..]}: the same results, for implementations that keep a channel's
+     * state in registers from one token to the next.
+     */
+    default void convolveSiluTokens(float[] x, int off, int stride, int tokens, float[] state, float[] taps, int channels,
+                                    int kernel, int from, int to) {
+        for (int t = 0; t < tokens; t++) convolveSilu(x, off + t * stride, state, taps, channels, kernel, from, to);
+    }
+
+    /**
      * One token of the gated delta rule for one value head (QWEN_SPEC.md §4.6.1 step 8): S ← α·S;
      * δ = β·(v − Sᵀk); S ← S + k·δᵀ; o = Sᵀq. S is {@code dk × dv} at {@code state[base ..]}, row = key index;
      * o goes to {@code out[outOff .. + dv)}.

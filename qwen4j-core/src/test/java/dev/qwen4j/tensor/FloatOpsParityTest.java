@@ -140,6 +140,27 @@ class FloatOpsParityTest {
         }
     }
 
+    /** Several tokens at once (state kept in registers for kernel 4) give exactly what one call per token gives. */
+    @Test
+    void convolutionOverTokensEqualsOneCallPerToken() {
+        for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
+            for (int channels : new int[] {5, 16, 40, 96}) {
+                for (int kernel : new int[] {2, 4}) {
+                    int tokens = 7, stride = channels + 3;
+                    float[] taps = random(kernel * channels, channels * 3L + kernel);
+                    float[] x1 = random(2 + tokens * stride, channels + 5L * kernel);
+                    float[] state1 = random((kernel - 1) * channels, channels + 9L * kernel);
+                    float[] x2 = x1.clone(), state2 = state1.clone();
+                    int from = channels > 16 ? 1 : 0, to = channels - 1;       // a range cut off the SIMD width
+                    for (int t = 0; t < tokens; t++) ops.convolveSilu(x1, 2 + t * stride, state1, taps, channels, kernel, from, to);
+                    ops.convolveSiluTokens(x2, 2, stride, tokens, state2, taps, channels, kernel, from, to);
+                    assertArrayEquals(x1, x2, ops.name() + " C " + channels + " K " + kernel);
+                    assertArrayEquals(state1, state2, ops.name() + " state, C " + channels + " K " + kernel);
+                }
+            }
+        }
+    }
+
     /** The rule as written (decay, read Sᵀk, write k·δᵀ, read Sᵀq) on doubles: the oracle for both versions. */
     private static float[] deltaRuleOracle(float[] s0, int dk, int dv, float[] q, float[] k, float[] v, float beta, float decay, float[] o) {
         double[] s = new double[dk * dv];

@@ -316,6 +316,44 @@ public final class VectorFloatOps implements FloatOps {
 
     /** δ = β·(v − α·Sᵀk) for one vector of columns. */
     /**
+     * Kernel 4 (Qwen3.5's): per vector of channels the three state rows and four taps stay in registers over all
+     * the tokens, so each token is one load, one multiply, three FMAs, SiLU and one store (the per-token version
+     * reads and shifts the state rows in memory for every token). Same operations in the same order as
+     * {@link #convolveSilu(float[], int, float[], float[], int, int, int, int)}.
+     */
+    @Override
+    public void convolveSiluTokens(float[] x, int off, int stride, int tokens, float[] state, float[] taps, int channels,
+                                   int kernel, int from, int to) {
+        if (kernel != 4) {
+            FloatOps.super.convolveSiluTokens(x, off, stride, tokens, state, taps, channels, kernel, from, to);
+            return;
+        }
+        int ch = from;
+        for (; ch + L <= to; ch += L) {
+            FloatVector t0 = FloatVector.fromArray(FS, taps, ch);
+            FloatVector t1 = FloatVector.fromArray(FS, taps, channels + ch);
+            FloatVector t2 = FloatVector.fromArray(FS, taps, 2 * channels + ch);
+            FloatVector t3 = FloatVector.fromArray(FS, taps, 3 * channels + ch);
+            FloatVector s0 = FloatVector.fromArray(FS, state, ch);
+            FloatVector s1 = FloatVector.fromArray(FS, state, channels + ch);
+            FloatVector s2 = FloatVector.fromArray(FS, state, 2 * channels + ch);
+            for (int t = 0; t < tokens; t++) {
+                int at = off + t * stride + ch;
+                FloatVector input = FloatVector.fromArray(FS, x, at);
+                FloatVector sum = s2.fma(t2, s1.fma(t1, s0.fma(t0, input.mul(t3))));
+                s0 = s1;
+                s1 = s2;
+                s2 = input;
+                sum.div(sum.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, at);
+            }
+            s0.intoArray(state, ch);
+            s1.intoArray(state, channels + ch);
+            s2.intoArray(state, 2 * channels + ch);
+        }
+        if (ch < to) FloatOps.super.convolveSiluTokens(x, off, stride, tokens, state, taps, channels, kernel, ch, to);
+    }
+
+    /**
      * Two tokens, one pass over S per group of 2·L columns: Sᵀk₁, Sᵀq₁, Sᵀk₂, Sᵀq₂ of the old S (eight FMA chains),
      * then δ₁ = β₁(v₁ − α₁Sᵀk₁), o₁ = α₁Sᵀq₁ + (k₁·q₁)δ₁, S₁ᵀk₂ = α₁Sᵀk₂ + (k₁·k₂)δ₁, δ₂ = β₂(v₂ − α₂S₁ᵀk₂),
      * o₂ = α₂(α₁Sᵀq₂ + (k₁·q₂)δ₁) + (k₂·q₂)δ₂, and the group is rewritten once as α₁α₂S + α₂k₁δ₁ + k₂δ₂ while it
