@@ -131,6 +131,14 @@ public interface FloatOps {
      */
     void quantizeQ8K(float[] src, int from, int to, byte[] q, float[] qf, int[] bsums, float[] d);
 
+    /** An all-zero Q8_K block {@code b}: zero quants and sums, d = 0 (both {@link #quantizeQ8K}s). */
+    static void zeroQ8KBlock(int b, byte[] q, float[] qf, int[] bsums, float[] d) {
+        d[b] = 0;
+        java.util.Arrays.fill(q, 256 * b, 256 * b + 256, (byte) 0);
+        java.util.Arrays.fill(qf, 256 * b, 256 * b + 256, 0f);
+        java.util.Arrays.fill(bsums, 16 * b, 16 * b + 16, 0);
+    }
+
     /** Loads the Vector API version by name, so nothing here links against jdk.incubator.vector. */
     final class Choice {
         private static final FloatOps PREFERRED = pick();

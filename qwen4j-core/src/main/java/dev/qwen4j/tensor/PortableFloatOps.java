@@ -138,10 +138,7 @@ public final class PortableFloatOps implements FloatOps {
                 }
             }
             if (amax == 0) {
-                d[b] = 0;
-                java.util.Arrays.fill(q, base, base + 256, (byte) 0);
-                java.util.Arrays.fill(qf, base, base + 256, 0f);
-                java.util.Arrays.fill(bsums, 16 * b, 16 * b + 16, 0);
+                FloatOps.zeroQ8KBlock(b, q, qf, bsums, d);
                 continue;
             }
             float iscale = -127f / max;

@@ -451,10 +451,7 @@ public final class VectorFloatOps implements FloatOps {
             for (int i = 0; i < 256; i += L) m = m.max(FloatVector.fromArray(FS, src, base + i).abs());
             float amax = m.reduceLanes(VectorOperators.MAX);
             if (amax == 0) {
-                d[b] = 0;
-                java.util.Arrays.fill(q, base, base + 256, (byte) 0);
-                java.util.Arrays.fill(qf, base, base + 256, 0f);
-                java.util.Arrays.fill(bsums, 16 * b, 16 * b + 16, 0);
+                FloatOps.zeroQ8KBlock(b, q, qf, bsums, d);
                 continue;
             }
             int first = base;
