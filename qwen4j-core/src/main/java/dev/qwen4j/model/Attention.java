@@ -13,6 +13,7 @@ import java.util.Arrays;
 final class Attention {
     private static final FloatOps OPS = FloatOps.preferred();
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
+    private static final ThreadLocal<float[]> SECOND_SCORES = ThreadLocal.withInitial(() -> new float[256]);
 
     private Attention() {
     }
@@ -34,13 +35,39 @@ final class Attention {
             for (int h = 0; h < c.kvHeads(); h++) rope.rotate(a.k, t * kvDim + h * c.headDim(), a.cos, a.sin, t);
             cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
         }
-        kernels.parallelFor(tokens * heads, 1, (from, to) -> {
-            float[] scores = scores(start + tokens);
+        // Query heads sharing a KV head go in pairs: one pass over the cached keys and values serves both.
+        boolean paired = c.groupSize() % 2 == 0;
+        int units = paired ? heads / 2 : heads;
+        kernels.parallelFor(tokens * units, 1, (from, to) -> {
+            float[] scores = scores(SCORES, start + tokens);
+            float[] second = paired ? scores(SECOND_SCORES, start + tokens) : null;
             for (int i = from; i < to; i++) {
-                int t = i / heads, h = i % heads;
-                attendHead(c, cache, start + t, h, a.q, t * qRowStride + h * qHeadStride, scores, a.attn, t * attnDim + h * c.headDim());
+                int t = i / units, u = i % units;
+                if (paired) {
+                    int h = 2 * u;
+                    attendPair(c, cache, start + t, h, a.q, t * qRowStride + h * qHeadStride, t * qRowStride + (h + 1) * qHeadStride,
+                            scores, second, a.attn, t * attnDim + h * c.headDim());
+                } else {
+                    attendHead(c, cache, start + t, u, a.q, t * qRowStride + u * qHeadStride, scores, a.attn, t * attnDim + u * c.headDim());
+                }
             }
         });
+    }
+
+    /**
+     * {@link #attendHead} for query heads h and h + 1, which share a KV head (an even group size): their
+     * outputs go to {@code out[outOff ..]} and the head after it. The same results as two {@link #attendHead} calls.
+     */
+    static void attendPair(ModelConfig c, KvCache cache, int position, int h, float[] q, int qaOff, int qbOff,
+                           float[] scoresA, float[] scoresB, float[] out, int outOff) {
+        int headDim = c.headDim();
+        int kvOff = (h / c.groupSize()) * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        cache.scores2(position + 1, kvOff, q, qaOff, qbOff, headDim, scale, scoresA, scoresB);
+        OPS.softmax(scoresA, 0, position + 1);
+        OPS.softmax(scoresB, 0, position + 1);
+        Arrays.fill(out, outOff, outOff + 2 * headDim, 0f);
+        cache.weightedValues2(scoresA, scoresB, position + 1, kvOff, out, outOff, outOff + headDim, headDim);
     }
 
     /**
@@ -59,11 +86,11 @@ final class Attention {
     }
 
     /** This thread's score buffer, grown to {@code n}: the kernel threads are fixed, so it is allocated once. */
-    private static float[] scores(int n) {
-        float[] s = SCORES.get();
+    private static float[] scores(ThreadLocal<float[]> buffer, int n) {
+        float[] s = buffer.get();
         if (s.length < n) {
             s = new float[Math.max(n, 2 * s.length)];
-            SCORES.set(s);
+            buffer.set(s);
         }
         return s;
     }

@@ -63,6 +63,18 @@ abstract sealed class KvCache {
         for (int i = 0; i < count; i++) addValue(i, off, w[i], out, outOff, n);
     }
 
+    /** {@link #scores} for two queries (two query heads sharing this KV head), into {@code outA} and {@code outB}. */
+    void scores2(int count, int off, float[] q, int qaOff, int qbOff, int n, float scale, float[] outA, float[] outB) {
+        scores(count, off, q, qaOff, n, scale, outA);
+        scores(count, off, q, qbOff, n, scale, outB);
+    }
+
+    /** {@link #weightedValues} for two weight vectors, into {@code out[aOff ..]} and {@code out[bOff ..]}. */
+    void weightedValues2(float[] wa, float[] wb, int count, int off, float[] out, int aOff, int bOff, int n) {
+        weightedValues(wa, count, off, out, aOff, n);
+        weightedValues(wb, count, off, out, bOff, n);
+    }
+
     abstract long byteSize();
 
     /** Raw keys then values of positions 0..positions-1, little-endian. */
@@ -122,6 +134,16 @@ abstract sealed class KvCache {
         @Override
         void weightedValues(float[] w, int count, int off, float[] out, int outOff, int n) {
             OPS.weightedSum(w, 0, values, off, kvDim, count, n, out, outOff);
+        }
+
+        @Override
+        void scores2(int count, int off, float[] q, int qaOff, int qbOff, int n, float scale, float[] outA, float[] outB) {
+            OPS.dotRows2(q, qaOff, qbOff, keys, off, kvDim, count, n, scale, outA, outB);
+        }
+
+        @Override
+        void weightedValues2(float[] wa, float[] wb, int count, int off, float[] out, int aOff, int bOff, int n) {
+            OPS.weightedSum2(wa, wb, values, off, kvDim, count, n, out, aOff, bOff);
         }
 
         @Override

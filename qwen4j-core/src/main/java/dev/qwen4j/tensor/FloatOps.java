@@ -41,6 +41,26 @@ public interface FloatOps {
     }
 
     /**
+     * {@link #dotRows} for two queries against the same rows (two query heads sharing a KV head): the scores of
+     * {@code qa} into {@code outA}, of {@code qb} into {@code outB}, each exactly as {@link #dot} computes it.
+     */
+    default void dotRows2(float[] q, int qaOff, int qbOff, float[] rows, int rowOff, int stride, int count, int n,
+                          float scale, float[] outA, float[] outB) {
+        dotRows(q, qaOff, rows, rowOff, stride, count, n, scale, outA, 0);
+        dotRows(q, qbOff, rows, rowOff, stride, count, n, scale, outB, 0);
+    }
+
+    /**
+     * {@link #weightedSum} for two weight vectors over the same rows, into {@code out[aOff ..]} and
+     * {@code out[bOff ..]}, each exactly as {@link #weightedSum} computes it.
+     */
+    default void weightedSum2(float[] wa, float[] wb, float[] rows, int rowOff, int stride, int count, int n,
+                              float[] out, int aOff, int bOff) {
+        weightedSum(wa, 0, rows, rowOff, stride, count, n, out, aOff);
+        weightedSum(wb, 0, rows, rowOff, stride, count, n, out, bOff);
+    }
+
+    /**
      * A weighted sum of rows (attention values): {@code out[outOff ..] += Σ_i w[wOff + i]·rows[rowOff + i·stride ..]}
      * over {@code n} columns, each row added as {@link #axpy} adds it, rows in order.
      */

@@ -310,6 +310,23 @@ class FloatOpsParityTest {
                     for (int i = 0; i < count; i++) ops.axpy(w[1 + i], rows, 3 + i * stride, expected, 4, n);
                     ops.weightedSum(w, 1, rows, 3, stride, count, n, actual, 4);
                     for (int j = 0; j < n + 4; j++) assertEquals(expected[j], actual[j], 0f, ops.name() + " sum n " + n + " column " + j);
+
+                    // Two queries / two weight vectors over the same rows.
+                    float[] gotA = new float[count], gotB = new float[count];
+                    ops.dotRows2(q, 2, 1, rows, 3, stride, count, n, 0.125f, gotA, gotB);
+                    for (int i = 0; i < count; i++) {
+                        assertEquals(want[i], gotA[i], 0f, ops.name() + " dot2 a n " + n + " row " + i);
+                        assertEquals(ops.dot(q, 1, rows, 3 + i * stride, n) * 0.125f, gotB[i], 0f, ops.name() + " dot2 b n " + n + " row " + i);
+                    }
+                    float[] w2 = random(count, n * 17L + count);
+                    float[] pair = random(2 * n + 3, 98);
+                    float[] pairWant = pair.clone();
+                    for (int i = 0; i < count; i++) {
+                        ops.axpy(w[1 + i], rows, 3 + i * stride, pairWant, 0, n);
+                        ops.axpy(w2[i], rows, 3 + i * stride, pairWant, n + 3, n);
+                    }
+                    ops.weightedSum2(java.util.Arrays.copyOfRange(w, 1, 1 + count), w2, rows, 3, stride, count, n, pair, 0, n + 3);
+                    for (int j = 0; j < pair.length; j++) assertEquals(pairWant[j], pair[j], 0f, ops.name() + " sum2 n " + n + " column " + j);
                 }
             }
         }

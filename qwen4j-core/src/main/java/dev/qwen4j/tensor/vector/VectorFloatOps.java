@@ -84,6 +84,76 @@ public final class VectorFloatOps implements FloatOps {
         for (; r < count; r++) out[outOff + r] = dot(q, qOff, rows, rowOff + r * stride, n) * scale;
     }
 
+    /** One row per pass, its vectors loaded once for both queries (the queries' vectors come from L1). */
+    @Override
+    public void dotRows2(float[] q, int qaOff, int qbOff, float[] rows, int rowOff, int stride, int count, int n,
+                         float scale, float[] outA, float[] outB) {
+        for (int r = 0; r < count; r++) {
+            int b = rowOff + r * stride;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+            int i = 0;
+            for (; i + 4 * L <= n; i += 4 * L) {
+                FloatVector k0 = FloatVector.fromArray(FS, rows, b + i);
+                FloatVector k1 = FloatVector.fromArray(FS, rows, b + i + L);
+                FloatVector k2 = FloatVector.fromArray(FS, rows, b + i + 2 * L);
+                FloatVector k3 = FloatVector.fromArray(FS, rows, b + i + 3 * L);
+                s0 = FloatVector.fromArray(FS, q, qaOff + i).fma(k0, s0);
+                s1 = FloatVector.fromArray(FS, q, qaOff + i + L).fma(k1, s1);
+                s2 = FloatVector.fromArray(FS, q, qaOff + i + 2 * L).fma(k2, s2);
+                s3 = FloatVector.fromArray(FS, q, qaOff + i + 3 * L).fma(k3, s3);
+                t0 = FloatVector.fromArray(FS, q, qbOff + i).fma(k0, t0);
+                t1 = FloatVector.fromArray(FS, q, qbOff + i + L).fma(k1, t1);
+                t2 = FloatVector.fromArray(FS, q, qbOff + i + 2 * L).fma(k2, t2);
+                t3 = FloatVector.fromArray(FS, q, qbOff + i + 3 * L).fma(k3, t3);
+            }
+            for (; i + L <= n; i += L) {
+                FloatVector k = FloatVector.fromArray(FS, rows, b + i);
+                s0 = FloatVector.fromArray(FS, q, qaOff + i).fma(k, s0);
+                t0 = FloatVector.fromArray(FS, q, qbOff + i).fma(k, t0);
+            }
+            float da = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            float db = t0.add(t1).add(t2.add(t3)).reduceLanes(VectorOperators.ADD);
+            for (; i < n; i++) {
+                da += q[qaOff + i] * rows[b + i];
+                db += q[qbOff + i] * rows[b + i];
+            }
+            outA[r] = da * scale;
+            outB[r] = db * scale;
+        }
+    }
+
+    /** Columns in blocks of two vectors, eight accumulators in all: each row's vectors loaded once for both sums. */
+    @Override
+    public void weightedSum2(float[] wa, float[] wb, float[] rows, int rowOff, int stride, int count, int n,
+                             float[] out, int aOff, int bOff) {
+        int j = 0;
+        for (; j + 2 * L <= n; j += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(FS, out, aOff + j);
+            FloatVector a1 = FloatVector.fromArray(FS, out, aOff + j + L);
+            FloatVector b0 = FloatVector.fromArray(FS, out, bOff + j);
+            FloatVector b1 = FloatVector.fromArray(FS, out, bOff + j + L);
+            for (int i = 0; i < count; i++) {
+                int r = rowOff + i * stride + j;
+                FloatVector v0 = FloatVector.fromArray(FS, rows, r);
+                FloatVector v1 = FloatVector.fromArray(FS, rows, r + L);
+                FloatVector x = FloatVector.broadcast(FS, wa[i]);
+                FloatVector y = FloatVector.broadcast(FS, wb[i]);
+                a0 = v0.fma(x, a0);
+                a1 = v1.fma(x, a1);
+                b0 = v0.fma(y, b0);
+                b1 = v1.fma(y, b1);
+            }
+            a0.intoArray(out, aOff + j);
+            a1.intoArray(out, aOff + j + L);
+            b0.intoArray(out, bOff + j);
+            b1.intoArray(out, bOff + j + L);
+        }
+        if (j < n) {
+            weightedSum(wa, 0, rows, rowOff + j, stride, count, n - j, out, aOff + j);
+            weightedSum(wb, 0, rows, rowOff + j, stride, count, n - j, out, bOff + j);
+        }
+    }
+
     /** Columns in blocks of four vectors held in registers across all the rows: out is read and written once. */
     @Override
     public void weightedSum(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, int n,
