@@ -12,8 +12,7 @@ import java.util.Arrays;
  */
 final class Attention {
     private static final FloatOps OPS = FloatOps.preferred();
-    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[256]);
-    private static final ThreadLocal<float[]> SECOND_SCORES = ThreadLocal.withInitial(() -> new float[256]);
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[4][256]);
 
     private Attention() {
     }
@@ -35,23 +34,59 @@ final class Attention {
             for (int h = 0; h < c.kvHeads(); h++) rope.rotate(a.k, t * kvDim + h * c.headDim(), a.cos, a.sin, t);
             cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
         }
-        // Query heads sharing a KV head go in pairs: one pass over the cached keys and values serves both.
+        // Query heads sharing a KV head go in pairs, and two consecutive tokens with them: one pass over the cached
+        // keys and values serves four queries (a last odd token: two).
         boolean paired = c.groupSize() % 2 == 0;
         int units = paired ? heads / 2 : heads;
-        kernels.parallelFor(tokens * units, 1, (from, to) -> {
-            float[] scores = scores(SCORES, start + tokens);
-            float[] second = paired ? scores(SECOND_SCORES, start + tokens) : null;
+        int quads = paired ? tokens / 2 * units : 0;
+        int singles = (tokens - (paired ? tokens / 2 * 2 : 0)) * units;
+        int firstSingle = paired ? tokens / 2 * 2 : 0;
+        kernels.parallelFor(quads + singles, 1, (from, to) -> {
+            float[][] s = scores(start + tokens);
+            int[] qOff = new int[4], outOff = new int[4];
             for (int i = from; i < to; i++) {
-                int t = i / units, u = i % units;
+                if (i < quads) {
+                    int t = 2 * (i / units), h = 2 * (i % units);
+                    for (int j = 0; j < 4; j++) {
+                        qOff[j] = (t + j / 2) * qRowStride + (h + j % 2) * qHeadStride;
+                        outOff[j] = (t + j / 2) * attnDim + (h + j % 2) * c.headDim();
+                    }
+                    attendQuad(c, cache, start + t, h, a.q, qOff, s, a.attn, outOff);
+                    continue;
+                }
+                int t = firstSingle + (i - quads) / units, u = (i - quads) % units;
                 if (paired) {
                     int h = 2 * u;
                     attendPair(c, cache, start + t, h, a.q, t * qRowStride + h * qHeadStride, t * qRowStride + (h + 1) * qHeadStride,
-                            scores, second, a.attn, t * attnDim + h * c.headDim());
+                            s[0], s[1], a.attn, t * attnDim + h * c.headDim());
                 } else {
-                    attendHead(c, cache, start + t, u, a.q, t * qRowStride + u * qHeadStride, scores, a.attn, t * attnDim + u * c.headDim());
+                    attendHead(c, cache, start + t, u, a.q, t * qRowStride + u * qHeadStride, s[0], a.attn, t * attnDim + u * c.headDim());
                 }
             }
         });
+    }
+
+    /**
+     * Query heads h, h + 1 (sharing a KV head) of the tokens at {@code position} and {@code position + 1}, queries
+     * at {@code q[qOff[j]]} (j = 2·token + head), outputs at {@code out[outOff[j]]}: the keys and values of
+     * positions 0..position are read once for all four, the second token's extra position is added after them.
+     * The same results as four {@link #attendHead} calls.
+     */
+    static void attendQuad(ModelConfig c, KvCache cache, int position, int h, float[] q, int[] qOff, float[][] scores,
+                           float[] out, int[] outOff) {
+        int headDim = c.headDim();
+        int kvOff = (h / c.groupSize()) * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        cache.scores4(position + 1, kvOff, q, qOff, headDim, scale, scores);
+        scores[2][position + 1] = cache.dotKey(position + 1, kvOff, q, qOff[2], headDim) * scale;
+        scores[3][position + 1] = cache.dotKey(position + 1, kvOff, q, qOff[3], headDim) * scale;
+        for (int j = 0; j < 4; j++) {
+            OPS.softmax(scores[j], 0, position + 1 + j / 2);
+            Arrays.fill(out, outOff[j], outOff[j] + headDim, 0f);
+        }
+        cache.weightedValues4(scores, position + 1, kvOff, out, outOff, headDim);
+        cache.addValue(position + 1, kvOff, scores[2][position + 1], out, outOff[2], headDim);
+        cache.addValue(position + 1, kvOff, scores[3][position + 1], out, outOff[3], headDim);
     }
 
     /**
@@ -85,12 +120,11 @@ final class Attention {
         cache.weightedValues(scores, position + 1, kvOff, out, outOff, headDim);
     }
 
-    /** This thread's score buffer, grown to {@code n}: the kernel threads are fixed, so it is allocated once. */
-    private static float[] scores(ThreadLocal<float[]> buffer, int n) {
-        float[] s = buffer.get();
-        if (s.length < n) {
-            s = new float[Math.max(n, 2 * s.length)];
-            buffer.set(s);
+    /** This thread's four score buffers, grown to {@code n + 1}: the kernel threads are fixed, so they are allocated once. */
+    private static float[][] scores(int n) {
+        float[][] s = SCORES.get();
+        if (s[0].length < n + 1) {
+            for (int j = 0; j < 4; j++) s[j] = new float[Math.max(n + 1, 2 * s[j].length)];
         }
         return s;
     }

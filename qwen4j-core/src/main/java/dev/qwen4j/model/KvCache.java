@@ -75,6 +75,16 @@ abstract sealed class KvCache {
         weightedValues(wb, count, off, out, bOff, n);
     }
 
+    /** {@link #scores} for four queries at {@code q[qOff[j] ..]} into {@code out[j]}. */
+    void scores4(int count, int off, float[] q, int[] qOff, int n, float scale, float[][] out) {
+        for (int j = 0; j < 4; j++) scores(count, off, q, qOff[j], n, scale, out[j]);
+    }
+
+    /** {@link #weightedValues} for four weight vectors {@code w[j]} into {@code out[outOff[j] ..]}. */
+    void weightedValues4(float[][] w, int count, int off, float[] out, int[] outOff, int n) {
+        for (int j = 0; j < 4; j++) weightedValues(w[j], count, off, out, outOff[j], n);
+    }
+
     abstract long byteSize();
 
     /** Raw keys then values of positions 0..positions-1, little-endian. */
@@ -144,6 +154,16 @@ abstract sealed class KvCache {
         @Override
         void weightedValues2(float[] wa, float[] wb, int count, int off, float[] out, int aOff, int bOff, int n) {
             OPS.weightedSum2(wa, wb, values, off, kvDim, count, n, out, aOff, bOff);
+        }
+
+        @Override
+        void scores4(int count, int off, float[] q, int[] qOff, int n, float scale, float[][] out) {
+            OPS.dotRows4(q, qOff, keys, off, kvDim, count, n, scale, out);
+        }
+
+        @Override
+        void weightedValues4(float[][] w, int count, int off, float[] out, int[] outOff, int n) {
+            OPS.weightedSum4(w, values, off, kvDim, count, n, out, outOff);
         }
 
         @Override

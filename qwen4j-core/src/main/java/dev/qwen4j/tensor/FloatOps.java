@@ -33,7 +33,8 @@ public interface FloatOps {
 
     /**
      * Attention scores: {@code out[outOff + i] = scale · dot(q[qOff ..], rows[rowOff + i·stride ..], n)} for
-     * {@code i < count}, each dot computed exactly as {@link #dot} computes it.
+     * {@code i < count}, each dot with {@link #dot}'s arithmetic (the order of a vector's final lane reduction is
+     * left to the Vector API, so the last bits may differ between interpreted and compiled code).
      */
     default void dotRows(float[] q, int qOff, float[] rows, int rowOff, int stride, int count, int n, float scale,
                          float[] out, int outOff) {
@@ -42,7 +43,7 @@ public interface FloatOps {
 
     /**
      * {@link #dotRows} for two queries against the same rows (two query heads sharing a KV head): the scores of
-     * {@code qa} into {@code outA}, of {@code qb} into {@code outB}, each exactly as {@link #dot} computes it.
+     * {@code qa} into {@code outA}, of {@code qb} into {@code outB}, each as {@link #dotRows} computes it.
      */
     default void dotRows2(float[] q, int qaOff, int qbOff, float[] rows, int rowOff, int stride, int count, int n,
                           float scale, float[] outA, float[] outB) {
@@ -58,6 +59,23 @@ public interface FloatOps {
                               float[] out, int aOff, int bOff) {
         weightedSum(wa, 0, rows, rowOff, stride, count, n, out, aOff);
         weightedSum(wb, 0, rows, rowOff, stride, count, n, out, bOff);
+    }
+
+    /**
+     * {@link #dotRows} for four queries against the same rows (two query heads × two tokens sharing a KV head),
+     * into {@code out[j][..]} for query {@code j} at {@code q[qOff[j] ..]}, each as {@link #dotRows} computes it.
+     */
+    default void dotRows4(float[] q, int[] qOff, float[] rows, int rowOff, int stride, int count, int n, float scale,
+                          float[][] out) {
+        for (int j = 0; j < 4; j++) dotRows(q, qOff[j], rows, rowOff, stride, count, n, scale, out[j], 0);
+    }
+
+    /**
+     * {@link #weightedSum} for four weight vectors {@code w[j]} over the same rows, into {@code out[outOff[j] ..]},
+     * each exactly as {@link #weightedSum} computes it.
+     */
+    default void weightedSum4(float[][] w, float[] rows, int rowOff, int stride, int count, int n, float[] out, int[] outOff) {
+        for (int j = 0; j < 4; j++) weightedSum(w[j], 0, rows, rowOff, stride, count, n, out, outOff[j]);
     }
 
     /**

@@ -154,6 +154,91 @@ public final class VectorFloatOps implements FloatOps {
         }
     }
 
+    /** One row per pass, its vectors loaded once for all four queries; 16 accumulators, so 512 bits only. */
+    @Override
+    public void dotRows4(float[] q, int[] qOff, float[] rows, int rowOff, int stride, int count, int n, float scale,
+                         float[][] out) {
+        if (L != 16 || n % (4 * L) != 0) {
+            FloatOps.super.dotRows4(q, qOff, rows, rowOff, stride, count, n, scale, out);
+            return;
+        }
+        int qa = qOff[0], qb = qOff[1], qc = qOff[2], qd = qOff[3];
+        float[] oa = out[0], ob = out[1], oc = out[2], od = out[3];
+        for (int r = 0; r < count; r++) {
+            int b = rowOff + r * stride;
+            FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+            for (int i = 0; i < n; i += 4 * L) {
+                FloatVector k0 = FloatVector.fromArray(FS, rows, b + i);
+                FloatVector k1 = FloatVector.fromArray(FS, rows, b + i + L);
+                FloatVector k2 = FloatVector.fromArray(FS, rows, b + i + 2 * L);
+                FloatVector k3 = FloatVector.fromArray(FS, rows, b + i + 3 * L);
+                a0 = FloatVector.fromArray(FS, q, qa + i).fma(k0, a0);
+                a1 = FloatVector.fromArray(FS, q, qa + i + L).fma(k1, a1);
+                a2 = FloatVector.fromArray(FS, q, qa + i + 2 * L).fma(k2, a2);
+                a3 = FloatVector.fromArray(FS, q, qa + i + 3 * L).fma(k3, a3);
+                b0 = FloatVector.fromArray(FS, q, qb + i).fma(k0, b0);
+                b1 = FloatVector.fromArray(FS, q, qb + i + L).fma(k1, b1);
+                b2 = FloatVector.fromArray(FS, q, qb + i + 2 * L).fma(k2, b2);
+                b3 = FloatVector.fromArray(FS, q, qb + i + 3 * L).fma(k3, b3);
+                c0 = FloatVector.fromArray(FS, q, qc + i).fma(k0, c0);
+                c1 = FloatVector.fromArray(FS, q, qc + i + L).fma(k1, c1);
+                c2 = FloatVector.fromArray(FS, q, qc + i + 2 * L).fma(k2, c2);
+                c3 = FloatVector.fromArray(FS, q, qc + i + 3 * L).fma(k3, c3);
+                d0 = FloatVector.fromArray(FS, q, qd + i).fma(k0, d0);
+                d1 = FloatVector.fromArray(FS, q, qd + i + L).fma(k1, d1);
+                d2 = FloatVector.fromArray(FS, q, qd + i + 2 * L).fma(k2, d2);
+                d3 = FloatVector.fromArray(FS, q, qd + i + 3 * L).fma(k3, d3);
+            }
+            oa[r] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * scale;
+            ob[r] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD) * scale;
+            oc[r] = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) * scale;
+            od[r] = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD) * scale;
+        }
+    }
+
+    /** Columns in blocks of two vectors for all four sums (eight accumulators): each row's vectors feed eight FMAs. */
+    @Override
+    public void weightedSum4(float[][] w, float[] rows, int rowOff, int stride, int count, int n, float[] out, int[] outOff) {
+        if (n % (2 * L) != 0) {
+            FloatOps.super.weightedSum4(w, rows, rowOff, stride, count, n, out, outOff);
+            return;
+        }
+        float[] wa = w[0], wb = w[1], wc = w[2], wd = w[3];
+        int oa = outOff[0], ob = outOff[1], oc = outOff[2], od = outOff[3];
+        for (int j = 0; j < n; j += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(FS, out, oa + j), a1 = FloatVector.fromArray(FS, out, oa + j + L);
+            FloatVector b0 = FloatVector.fromArray(FS, out, ob + j), b1 = FloatVector.fromArray(FS, out, ob + j + L);
+            FloatVector c0 = FloatVector.fromArray(FS, out, oc + j), c1 = FloatVector.fromArray(FS, out, oc + j + L);
+            FloatVector d0 = FloatVector.fromArray(FS, out, od + j), d1 = FloatVector.fromArray(FS, out, od + j + L);
+            for (int i = 0; i < count; i++) {
+                int r = rowOff + i * stride + j;
+                FloatVector v0 = FloatVector.fromArray(FS, rows, r);
+                FloatVector v1 = FloatVector.fromArray(FS, rows, r + L);
+                FloatVector x = FloatVector.broadcast(FS, wa[i]);
+                a0 = v0.fma(x, a0);
+                a1 = v1.fma(x, a1);
+                x = FloatVector.broadcast(FS, wb[i]);
+                b0 = v0.fma(x, b0);
+                b1 = v1.fma(x, b1);
+                x = FloatVector.broadcast(FS, wc[i]);
+                c0 = v0.fma(x, c0);
+                c1 = v1.fma(x, c1);
+                x = FloatVector.broadcast(FS, wd[i]);
+                d0 = v0.fma(x, d0);
+                d1 = v1.fma(x, d1);
+            }
+            a0.intoArray(out, oa + j);
+            a1.intoArray(out, oa + j + L);
+            b0.intoArray(out, ob + j);
+            b1.intoArray(out, ob + j + L);
+            c0.intoArray(out, oc + j);
+            c1.intoArray(out, oc + j + L);
+            d0.intoArray(out, od + j);
+            d1.intoArray(out, od + j + L);
+        }
+    }
+
     /** Columns in blocks of four vectors held in registers across all the rows: out is read and written once. */
     @Override
     public void weightedSum(float[] w, int wOff, float[] rows, int rowOff, int stride, int count, int n,
