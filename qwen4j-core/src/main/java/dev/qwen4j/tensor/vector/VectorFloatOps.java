@@ -2,9 +2,11 @@ package dev.qwen4j.tensor.vector;
 
 import dev.qwen4j.tensor.FloatOps;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,6 +30,48 @@ public final class VectorFloatOps implements FloatOps {
         return "vector-" + FS.vectorBitSize();
     }
 
+    private static final VectorShuffle<Float> SWAP8 = VectorShuffle.fromOp(FS, i -> i ^ 8 & (L - 1));
+    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(FS, i -> i ^ 4);
+    private static final VectorShuffle<Float> SWAP2 = VectorShuffle.fromOp(FS, i -> i ^ 2);
+    private static final VectorShuffle<Float> SWAP1 = VectorShuffle.fromOp(FS, i -> i ^ 1);
+
+    /**
+     * e^x per lane from lane-wise arithmetic only (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial in r, times
+     * 2^n through the exponent bits; ≤ 1.01 ulp against Math.exp over [−88, 88], measured). {@code lanewise(EXP)}
+     * is SVML in C2 but Math.exp per lane in interpreted code, so its last bits depended on when the JIT compiled a
+     * loop; these operations give the same bits in every tier. Below −87.3 the result is 0, above 88.7 it is ∞.
+     */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(-87.33654f).min(88.72283f);
+        FloatVector n = c.mul(1.44269504088896341f).add(ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(FS, -0.693359375f), c).add(n.mul(2.12194440e-4f));
+        FloatVector p = r.fma(1.9875691500E-4f, 1.3981999507E-3f);
+        p = p.fma(r, FloatVector.broadcast(FS, 8.3334519073E-3f));
+        p = p.fma(r, FloatVector.broadcast(FS, 4.1665795894E-2f));
+        p = p.fma(r, FloatVector.broadcast(FS, 1.6666665459E-1f));
+        p = p.fma(r, FloatVector.broadcast(FS, 5.0000001201E-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        FloatVector scale = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = p.mul(scale);
+        // Outside the clamp: exactly 0 below, ∞ above (silu's -0 for very negative inputs needs the ∞).
+        e = e.blend(0f, x.compare(VectorOperators.LT, -87.33654f));
+        return e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
+    }
+
+    /**
+     * The sum of v's lanes in a fixed order (halves added pairwise). {@code reduceLanes(ADD)} leaves its order to
+     * the implementation, and interpreted code and C2 add the lanes differently: the last bits of every dot product
+     * then depended on when the JIT compiled it, and greedy output on near-ties varied from run to run. Lane
+     * moves and lane-wise adds give the same bits in every tier.
+     */
+    public static float sumLanes(FloatVector v) {
+        if (L == 16) v = v.add(v.rearrange(SWAP8));
+        v = v.add(v.rearrange(SWAP4));
+        v = v.add(v.rearrange(SWAP2));
+        v = v.add(v.rearrange(SWAP1));
+        return v.lane(0);
+    }
+
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0;
@@ -39,7 +83,7 @@ public final class VectorFloatOps implements FloatOps {
             s3 = FloatVector.fromArray(FS, a, aOff + i + 3 * L).fma(FloatVector.fromArray(FS, b, bOff + i + 3 * L), s3);
         }
         for (; i + L <= n; i += L) s0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), s0);
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -72,8 +116,8 @@ public final class VectorFloatOps implements FloatOps {
                 s0 = qi.fma(FloatVector.fromArray(FS, rows, b0 + i), s0);
                 t0 = qi.fma(FloatVector.fromArray(FS, rows, b1 + i), t0);
             }
-            float d0 = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
-            float d1 = t0.add(t1).add(t2.add(t3)).reduceLanes(VectorOperators.ADD);
+            float d0 = sumLanes(s0.add(s1).add(s2.add(s3)));
+            float d1 = sumLanes(t0.add(t1).add(t2.add(t3)));
             for (; i < n; i++) {
                 d0 += q[qOff + i] * rows[b0 + i];
                 d1 += q[qOff + i] * rows[b1 + i];
@@ -111,8 +155,8 @@ public final class VectorFloatOps implements FloatOps {
                 s0 = FloatVector.fromArray(FS, q, qaOff + i).fma(k, s0);
                 t0 = FloatVector.fromArray(FS, q, qbOff + i).fma(k, t0);
             }
-            float da = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
-            float db = t0.add(t1).add(t2.add(t3)).reduceLanes(VectorOperators.ADD);
+            float da = sumLanes(s0.add(s1).add(s2.add(s3)));
+            float db = sumLanes(t0.add(t1).add(t2.add(t3)));
             for (; i < n; i++) {
                 da += q[qaOff + i] * rows[b + i];
                 db += q[qbOff + i] * rows[b + i];
@@ -190,10 +234,10 @@ public final class VectorFloatOps implements FloatOps {
                 d2 = FloatVector.fromArray(FS, q, qd + i + 2 * L).fma(k2, d2);
                 d3 = FloatVector.fromArray(FS, q, qd + i + 3 * L).fma(k3, d3);
             }
-            oa[r] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * scale;
-            ob[r] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD) * scale;
-            oc[r] = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) * scale;
-            od[r] = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD) * scale;
+            oa[r] = sumLanes(a0.add(a1).add(a2.add(a3))) * scale;
+            ob[r] = sumLanes(b0.add(b1).add(b2.add(b3))) * scale;
+            oc[r] = sumLanes(c0.add(c1).add(c2.add(c3))) * scale;
+            od[r] = sumLanes(d0.add(d1).add(d2.add(d3))) * scale;
         }
     }
 
@@ -312,7 +356,7 @@ public final class VectorFloatOps implements FloatOps {
 
     /** silu(g) = g / (1 + e^−g); for g below −88 e^−g overflows to ∞ and the quotient is the correct −0. */
     private static FloatVector silu(FloatVector g) {
-        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+        return g.div(exp(g.neg()).add(1f));
     }
 
     @Override
@@ -331,7 +375,7 @@ public final class VectorFloatOps implements FloatOps {
     public void sigmoidMul(float[] x, int xOff, float[] gate, int gOff, int n) {
         int i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector den = FloatVector.fromArray(FS, gate, gOff + i).neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector den = exp(FloatVector.fromArray(FS, gate, gOff + i).neg()).add(1f);
             FloatVector.fromArray(FS, x, xOff + i).div(den).intoArray(x, xOff + i);
         }
         for (; i < n; i++) x[xOff + i] /= 1f + (float) Math.exp(-gate[gOff + i]);
@@ -347,11 +391,11 @@ public final class VectorFloatOps implements FloatOps {
         FloatVector sv = FloatVector.zero(FS);
         i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(FS, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(FS, x, off + i).sub(max));
             e.intoArray(x, off + i);
             sv = sv.add(e);
         }
-        float sum = sv.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(sv);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
@@ -380,7 +424,7 @@ public final class VectorFloatOps implements FloatOps {
                 input.intoArray(state, last);
             }
             // silu written out: inlined into a caller's loop, a helper returning a vector may be left as a call and box.
-            sum.div(sum.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + ch);
+            sum.div(exp(sum.neg()).add(1f)).intoArray(x, off + ch);
         }
         for (; ch < to; ch++) {
             float input = x[off + ch];
@@ -499,7 +543,7 @@ public final class VectorFloatOps implements FloatOps {
                 s0 = s1;
                 s1 = s2;
                 s2 = input;
-                sum.div(sum.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, at);
+                sum.div(exp(sum.neg()).add(1f)).intoArray(x, at);
             }
             s0.intoArray(state, ch);
             s1.intoArray(state, channels + ch);

@@ -190,7 +190,7 @@ public final class VectorMatmul implements MatmulKernel {
     }
 
     private static float sum(FloatVector v) {
-        return v.reduceLanes(VectorOperators.ADD);
+        return VectorFloatOps.sumLanes(v);
     }
 
     // ---- weight unpacking: L lanes of small integers (or floats) from the block bytes ----
