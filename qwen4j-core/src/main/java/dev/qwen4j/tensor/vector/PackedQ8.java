@@ -13,7 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static dev.qwen4j.tensor.vector.Packed.G;
@@ -30,7 +29,6 @@ import static dev.qwen4j.tensor.vector.VectorMatmul.L;
  */
 final class PackedQ8 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final VectorSpecies<Byte> BL = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     /** Bytes of one group's block. */
     static final int GROUP_BLOCK = 34 * G;
@@ -96,11 +94,6 @@ final class PackedQ8 {
 
     /** Tokens per pass of {@link #multiplyTokens}. */
     static final int TOKENS = 6;
-    /**
-     * {@link #multiplyTokens} needs 4·TOKENS + 5 vector registers (block sums, totals, two weight vectors, a
-     * broadcast, two scale vectors): 512-bit vectors (AVX-512, 32 registers) only.
-     */
-    static final boolean TOKENS_IN_REGISTERS = L == 16;
 
     /**
      * Batched product (a prompt chunk) over whole groups, rows in lanes as in the one-token kernel. Each group is

@@ -59,6 +59,13 @@ public final class VectorMatmul implements MatmulKernel {
         return s;
     }
 
+    /**
+     * Prompt products of interleaved Q8_0/Q6_K in passes of tokens with the rows in lanes
+     * ({@code PackedQ8/PackedQ6K.multiplyTokens}): they hold 24–29 vectors in registers, so 512-bit vectors only
+     * (AVX-512 has 32 registers; AVX2's 16 would spill, and keep the fp32 tiles of {@link VectorGemm}).
+     */
+    static final boolean TOKEN_PASSES = L == 16;
+
     public VectorMatmul() {
     }
 
@@ -100,8 +107,8 @@ public final class VectorMatmul implements MatmulKernel {
             if (g0 < g1) {
                 if (rowFrom < g0 * Packed.G) multiplyRows(w, a, out, rowFrom, g0 * Packed.G);
                 if (a.batch < Activations.TRANSPOSE_MIN) Packed.multiply(w, p, a, out, g0, g1);
-                else if (w.type() == GgmlType.Q8_0 && PackedQ8.TOKENS_IN_REGISTERS) PackedQ8.multiplyTokens(w, p, a, out, g0, g1);
-                else if (w.type() == GgmlType.Q6_K && PackedQ8.TOKENS_IN_REGISTERS) PackedQ6K.multiplyTokens(w, p, a, out, g0, g1);
+                else if (w.type() == GgmlType.Q8_0 && TOKEN_PASSES) PackedQ8.multiplyTokens(w, p, a, out, g0, g1);
+                else if (w.type() == GgmlType.Q6_K && TOKEN_PASSES) PackedQ6K.multiplyTokens(w, p, a, out, g0, g1);
                 else VectorGemm.multiplyPacked(w, p, a, out, g0, g1);
                 if (g1 * Packed.G < rowTo) multiplyRows(w, a, out, g1 * Packed.G, rowTo);
                 return;
