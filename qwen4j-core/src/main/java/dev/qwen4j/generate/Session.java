@@ -230,8 +230,9 @@ public final class Session implements AutoCloseable {
      * {@link PromptLookup} go through the model in the same forward pass, with logits for every position. The
      * decode loop then chooses each next token from those logits as usual (so every token gets the same
      * handling); while the choice equals the next draft, that draft is already fed and costs no pass. The first
-     * other choice — or the end of the answer — takes the unchecked drafts back out of the state: truncating
-     * an attention-only state, else restoring the checkpoint taken before the pass and feeding the kept ones again.
+     * other choice — or the end of the answer — takes the unchecked drafts back out of the state: by truncating it
+     * (attention-only states, and hybrid ones through the trail the pass kept, {@link ModelState#keepTrail}), else by
+     * restoring the checkpoint taken before the pass and feeding the kept ones again.
      */
     private final class Drafts {
         private final PromptLookup lookup = PromptLookup.defaults();
@@ -266,7 +267,7 @@ public final class Session implements AutoCloseable {
             ModelState state = cache.state();
             batch[0] = context[length - 1];
             System.arraycopy(draft, 0, batch, 1, k);
-            before = state.canTruncate() ? null : state.checkpoint();
+            before = state.keepTrail(draft.length + 1) ? null : state.checkpoint();
             model.forward(state, batch, 0, k + 1, rows, true);
             cache.appended(batch, 0, k + 1);
             size = k + 1;
@@ -302,7 +303,7 @@ public final class Session implements AutoCloseable {
             size = 0;
             if (cache.length() <= length) return;
             ModelState state = cache.state();
-            if (state.canTruncate()) {
+            if (length >= state.truncateFloor()) {
                 state.truncate(length);
             } else {
                 state.restore(before);

@@ -89,7 +89,17 @@ final class Decoder implements LanguageModel {
         if ((long) state.position() + count > state.capacity()) {
             throw new ContextOverflowException(state.position(), count, state.capacity());
         }
+        state.beginPass(count);
+        try {
+            forwardChunks(state, tokens, offset, count, logits, allLogits);
+        } finally {
+            state.endPass();
+        }
+    }
+
+    private void forwardChunks(DecoderState state, int[] tokens, int offset, int count, float[] logits, boolean allLogits) {
         Activations a = state.activations;
+        int vocab = config.vocabSize();
         for (int done = 0; done < count; ) {
             int n = Math.min(a.chunk, count - done);
             forwardChunk(state, tokens, offset + done, n);

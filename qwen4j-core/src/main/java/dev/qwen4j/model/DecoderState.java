@@ -19,8 +19,14 @@ final class DecoderState implements ModelState {
     final Activations activations;
     private final KvCache[] caches;
     private final GatedDeltaNet.State[] deltaNets;
+    private final DeltaNetConfig deltaNetConfig;
     private final int capacity;
     private int position;
+    /** One per DeltaNet layer while trails are kept ({@link #keepTrail}); empty otherwise. */
+    private GatedDeltaNet.Trail[] trails = new GatedDeltaNet.Trail[0];
+    /** The latest pass recorded in the trails: its first position and tokens (0: none, or no longer valid). */
+    private int trailStart, trailTokens;
+    private boolean recording;
 
     DecoderState(Decoder model, Decoder.StateLayout layout, LoadOptions.KvCacheType kvType, int capacity) {
         this.model = model;
@@ -29,6 +35,7 @@ final class DecoderState implements ModelState {
         for (int i = 0; i < caches.length; i++) caches[i] = KvCache.create(kvType, layout.kvDim(), capacity);
         this.deltaNets = new GatedDeltaNet.State[layout.deltaNetLayers()];
         for (int i = 0; i < deltaNets.length; i++) deltaNets[i] = new GatedDeltaNet.State(layout.deltaNet());
+        this.deltaNetConfig = layout.deltaNet();
         this.activations = new Activations(layout.sizes(), Math.min(Decoder.CHUNK, capacity), capacity);
     }
 
@@ -42,6 +49,41 @@ final class DecoderState implements ModelState {
 
     void advance(int n) {
         position += n;
+    }
+
+    /** Called before a forward pass of {@code tokens}: records the pass in the trails if they are kept and it fits. */
+    void beginPass(int tokens) {
+        recording = trails.length > 0 && tokens <= trails[0].capacity && tokens <= activations.chunk;
+        trailStart = position;
+        trailTokens = recording ? tokens : 0;
+    }
+
+    void endPass() {
+        recording = false;
+    }
+
+    /** DeltaNet layer {@code slot}'s trail if the current pass is recorded, else null. */
+    GatedDeltaNet.Trail trail(int slot) {
+        return recording ? trails[slot] : null;
+    }
+
+    @Override
+    public boolean keepTrail(int tokens) {
+        if (tokens < 0) throw new IllegalArgumentException("trail length must be ≥ 0, got " + tokens);
+        if (canTruncate()) return true;
+        int kept = Math.min(tokens, activations.chunk);
+        if (kept != (trails.length == 0 ? 0 : trails[0].capacity)) {
+            trails = new GatedDeltaNet.Trail[kept == 0 ? 0 : deltaNets.length];
+            for (int i = 0; i < trails.length; i++) trails[i] = new GatedDeltaNet.Trail(deltaNetConfig, kept);
+            trailTokens = 0;
+        }
+        return tokens > 0 && tokens <= kept;
+    }
+
+    @Override
+    public int truncateFloor() {
+        if (canTruncate()) return 0;
+        return trailTokens > 0 ? trailStart + 1 : position;
     }
 
     @Override
@@ -85,6 +127,7 @@ final class DecoderState implements ModelState {
             System.arraycopy(s.recurrent[i], 0, deltaNets[i].recurrent, 0, s.recurrent[i].length);
         }
         position = s.position;
+        trailTokens = 0;
     }
 
     @Override
@@ -94,11 +137,18 @@ final class DecoderState implements ModelState {
 
     @Override
     public void truncate(int newPosition) {
-        if (!canTruncate()) {
-            throw new UnsupportedOperationException("recurrent (Gated DeltaNet) state cannot be rewound without a checkpoint");
-        }
         if (newPosition < 0 || newPosition > position) {
             throw new IllegalArgumentException("cannot truncate to " + newPosition + ": state holds " + position + " positions");
+        }
+        if (!canTruncate()) {
+            if (newPosition < truncateFloor()) {
+                throw new UnsupportedOperationException("recurrent (Gated DeltaNet) state cannot be rewound to " + newPosition
+                        + " without a checkpoint: the latest pass's trail reaches back to " + truncateFloor());
+            }
+            if (newPosition < position) {
+                for (int i = 0; i < deltaNets.length; i++) trails[i].rewind(deltaNets[i], newPosition - trailStart - 1, trailTokens);
+            }
+            trailTokens = 0;
         }
         position = newPosition;
     }
@@ -106,6 +156,7 @@ final class DecoderState implements ModelState {
     @Override
     public void reset() {
         position = 0;
+        trailTokens = 0;
         for (GatedDeltaNet.State d : deltaNets) d.clear();
     }
 
@@ -114,6 +165,7 @@ final class DecoderState implements ModelState {
         long n = activations.byteSize();
         for (KvCache c : caches) n += c.byteSize();
         for (GatedDeltaNet.State d : deltaNets) n += 4L * (d.conv.length + d.recurrent.length);
+        for (GatedDeltaNet.Trail t : trails) n += t.byteSize();
         return n;
     }
 

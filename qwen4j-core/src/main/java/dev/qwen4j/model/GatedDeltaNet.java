@@ -53,6 +53,45 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         }
     }
 
+    /**
+     * What a short pass leaves behind so that it can be taken back to any of its tokens ({@link ModelState#keepTrail}):
+     * the conv state before the pass, the pass's conv inputs, and the recurrent state after each token but the last
+     * (the last one's is the layer's state itself).
+     */
+    static final class Trail {
+        final int capacity;
+        final float[] convBefore;
+        final float[] inputs;
+        final float[][] states;
+
+        Trail(DeltaNetConfig c, int capacity) {
+            this.capacity = capacity;
+            convBefore = new float[c.convDim() * (c.convKernel() - 1)];
+            inputs = new float[capacity * c.convDim()];
+            states = new float[capacity - 1][c.valueHeads() * c.keyHeadDim() * c.valueHeadDim()];
+        }
+
+        long byteSize() {
+            return 4L * (convBefore.length + inputs.length + (long) states.length * (states.length == 0 ? 0 : states[0].length));
+        }
+
+        /**
+         * Takes {@code s} back to just after token {@code last} of the pass this trail recorded: the recurrent state
+         * saved after that token, and the conv state made of the last K−1 of (the state before, inputs 0..last).
+         */
+        void rewind(State s, int last, int passTokens) {
+            if (last >= passTokens - 1) return;
+            System.arraycopy(states[last], 0, s.recurrent, 0, s.recurrent.length);
+            int channels = s.channels;
+            int keep = convBefore.length / channels;
+            for (int row = 0; row < keep; row++) {
+                int from = last + 1 + row;            // index into (convBefore rows, then inputs rows)
+                if (from < keep) System.arraycopy(convBefore, from * channels, s.conv, row * channels, channels);
+                else System.arraycopy(inputs, (from - keep) * channels, s.conv, row * channels, channels);
+            }
+        }
+    }
+
     static GatedDeltaNet read(WeightReader w, String p, DeltaNetConfig c, int hidden, float eps) {
         int nv = c.valueHeads();
         return new GatedDeltaNet(c, eps,
@@ -79,11 +118,18 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
     /** Channels per work item of the convolution (a multiple of every SIMD width). */
     private static final int CONV_CHANNELS = 256;
 
-    /** Reads a.x (normalised input), writes a.y (block output), advances {@code s}. */
-    void forward(Kernels kernels, Activations a, int tokens, State s) {
+    /**
+     * Reads a.x (normalised input), writes a.y (block output), advances {@code s}; when {@code trail} is not null
+     * (a pass of at most its capacity), records what {@link Trail#rewind} needs.
+     */
+    void forward(Kernels kernels, Activations a, int tokens, State s, Trail trail) {
         Linear.projectAll(kernels, new Tensor[] {qkv, outputGate, betaProj, alphaProj}, a.x, tokens,
                 new float[][] {a.mix, a.z, a.beta, a.alpha});
         int convDim = c.convDim();
+        if (trail != null) {
+            System.arraycopy(s.conv, 0, trail.convBefore, 0, s.conv.length);
+            System.arraycopy(a.mix, 0, trail.inputs, 0, tokens * convDim);
+        }
         int nv = c.valueHeads();
         int dv = c.valueHeadDim();
         int dk = c.keyHeadDim();
@@ -114,6 +160,13 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
         // Value heads are independent through the whole chunk: each runs its tokens in order on some thread, its
         // 64 KB state staying in cache from one token to the next.
         // Tokens go through in pairs (one pass over the state for two, FloatOps.deltaRule2), an odd last one alone.
+        if (trail != null) {
+            kernels.parallelFor(nv, 1, (from, to) -> {
+                for (int j = from; j < to; j++) recurTrailed(a, tokens, s, trail, j);
+            });
+            Linear.project(kernels, out, a.z, tokens, a.y);
+            return;
+        }
         kernels.parallelFor(nv, 1, (from, to) -> {
             float[] pair = tokens > 1 ? new float[2 * dv] : null;
             for (int j = from; j < to; j++) {
@@ -138,6 +191,28 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
             }
         });
         Linear.project(kernels, out, a.z, tokens, a.y);
+    }
+
+    /**
+     * Value head j over the pass one token at a time, token t's state going to the trail (the last token's to the
+     * layer's state): each step copies the previous state where it is written and updates it there.
+     */
+    private void recurTrailed(Activations a, int tokens, State s, Trail trail, int j) {
+        int convDim = c.convDim();
+        int dk = c.keyHeadDim(), dv = c.valueHeadDim();
+        int kappa = j % c.keyHeads();
+        int at = j * dk * dv;
+        float[] from = s.recurrent;
+        for (int t = 0; t < tokens; t++) {
+            float[] to = t == tokens - 1 ? s.recurrent : trail.states[t];
+            if (to != from) System.arraycopy(from, at, to, at, dk * dv);
+            int qOff = t * convDim + kappa * dk;
+            int vOff = t * convDim + 2 * c.keyDim() + j * dv;
+            OPS.deltaRule(to, at, dk, dv, a.mix, qOff, a.mix, qOff + c.keyDim(), a.mix, vOff, beta(a, t, j), decay(a, t, j),
+                    a.headOut, j * dv);
+            RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
+            from = to;
+        }
     }
 
     /** β of value head j at token t: the sigmoid of its projection. */

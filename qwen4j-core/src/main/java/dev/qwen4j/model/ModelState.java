@@ -28,10 +28,32 @@ public interface ModelState {
      */
     void restore(Checkpoint checkpoint);
 
-    /** Rewinds to {@code position} without a checkpoint: only possible when no layer keeps recurrent state. */
+    /** Whether {@link #truncate} accepts any earlier position: true when no layer keeps recurrent state. */
     boolean canTruncate();
 
+    /**
+     * Rewinds to {@code position}, which must not be below {@link #truncateFloor()}; throws
+     * UnsupportedOperationException if it is.
+     */
     void truncate(int position);
+
+    /**
+     * Asks later forward passes of up to {@code tokens} tokens (a pending token and its drafts) to keep their trail:
+     * the recurrent state after each of their tokens, so that such a pass can be taken back to any of its tokens by
+     * {@link #truncate} without a checkpoint or a second pass. 0 turns it off. Returns whether passes of that size
+     * can then be taken back that way (always, when {@link #canTruncate()}).
+     */
+    default boolean keepTrail(int tokens) {
+        return canTruncate();
+    }
+
+    /**
+     * The lowest position {@link #truncate} accepts now: 0 when {@link #canTruncate()}; else one past the first token
+     * of the latest pass if it kept its trail, otherwise the current position.
+     */
+    default int truncateFloor() {
+        return canTruncate() ? 0 : position();
+    }
 
     /** Back to position 0. */
     void reset();

@@ -49,7 +49,7 @@ final class Qwen35Model {
     record LinearAttention(GatedDeltaNet block, int stateSlot) implements TokenMixer {
         @Override
         public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
-            block.forward(kernels, a, tokens, state.deltaNet(stateSlot));
+            block.forward(kernels, a, tokens, state.deltaNet(stateSlot), state.trail(stateSlot));
         }
     }
 

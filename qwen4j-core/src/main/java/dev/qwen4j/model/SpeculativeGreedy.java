@@ -10,9 +10,10 @@ import java.util.function.IntPredicate;
  * The output is the greedy output token for token, whatever the drafts; only the number of weight passes
  * changes (a batch of k + 1 reads the weights once, like a single token does).
  *
- * <p>Rejected drafts are taken back by {@link ModelState#truncate} when the model has no recurrent state, else
- * by restoring a checkpoint taken before the batch and feeding the accepted tokens again. So that misses do
- * not cost a second pass each, drafting pauses for a while after a draft that was rejected outright.
+ * <p>Rejected drafts are taken back by {@link ModelState#truncate}: at once when the model has no recurrent state
+ * or the state keeps the pass's trail ({@link ModelState#keepTrail}, Qwen3.5), else by restoring a checkpoint taken
+ * before the batch and feeding the accepted tokens again. Drafting pauses for a while after a draft that was
+ * rejected outright, since the pass still cost more than a single token's.
  *
  * <p>Draft length: a verify pass costs what a product over k + 1 tokens costs. The batched kernels work on
  * tiles of four tokens, so {@code maxDraft} 3 (a pass of 4 tokens, measured ~1.3× a single-token pass on
@@ -54,6 +55,7 @@ public final class SpeculativeGreedy {
         int[] draft = new int[maxDraft];
         float[] rows = new float[(maxDraft + 1) * vocab];
         float[] scratch = new float[vocab];
+        boolean trailed = state.keepTrail(maxDraft + 1);
         int next = argmax(logits, 0, vocab);
         int generated = 0, passes = 0, drafted = 0, accepted = 0, pause = 0;
         while (true) {
@@ -66,7 +68,7 @@ public final class SpeculativeGreedy {
             batch[0] = next;
             System.arraycopy(draft, 0, batch, 1, k);
             int start = state.position();
-            ModelState.Checkpoint checkpoint = k > 0 && !state.canTruncate() ? state.checkpoint() : null;
+            ModelState.Checkpoint checkpoint = k > 0 && !trailed ? state.checkpoint() : null;
             model.forward(state, batch, 0, k + 1, rows, k > 0);
             passes++;
             drafted += k;
@@ -93,7 +95,7 @@ public final class SpeculativeGreedy {
 
     /** Back to {@code start + keep} positions; returns the forward passes it took (0 or 1). */
     private int rewind(ModelState state, ModelState.Checkpoint checkpoint, int start, int[] batch, int keep, float[] scratch) {
-        if (state.canTruncate()) {
+        if (start + keep >= state.truncateFloor()) {
             state.truncate(start + keep);
             return 0;
         }

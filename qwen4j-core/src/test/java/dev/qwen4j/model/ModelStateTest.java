@@ -110,7 +110,46 @@ class ModelStateTest {
     void qwen35CannotTruncateWithoutACheckpoint() {
         ModelState s = qwen35.newState(16);
         assertFalse(s.canTruncate());
+        ModelTesting.promptLogits(qwen35, s, ModelTesting.randomIds(6, 3, 2048));
         assertThrows(UnsupportedOperationException.class, () -> s.truncate(0));
+        assertThrows(UnsupportedOperationException.class, () -> s.truncate(2));
+        s.truncate(3);                                      // to where it is: nothing to take back
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3, 4})
+    void aPassKeptWithItsTrailTruncatesToEachOfItsTokensAsIfOnlyThoseWereFed(int keep) {
+        int[] a = ModelTesting.randomIds(1, 30, 2048), b = ModelTesting.randomIds(2, 4, 2048), c = ModelTesting.randomIds(3, 6, 2048);
+        ModelState fresh = qwen35.newState(64);
+        ModelTesting.promptLogits(qwen35, fresh, a);
+        ModelTesting.promptLogits(qwen35, fresh, java.util.Arrays.copyOf(b, keep));
+        float[] expected = ModelTesting.promptLogits(qwen35, fresh, c);
+
+        ModelState s = qwen35.newState(64);
+        ModelTesting.promptLogits(qwen35, s, a);
+        assertEquals(30, s.truncateFloor(), "nothing kept yet: only the current position");
+        assertTrue(s.keepTrail(4));
+        ModelTesting.promptLogits(qwen35, s, b);
+        assertEquals(31, s.truncateFloor(), "the pass's first token stays");
+        assertThrows(UnsupportedOperationException.class, () -> s.truncate(30));
+        s.truncate(30 + keep);
+        assertEquals(30 + keep, s.position());
+        assertEquals(30 + keep, s.truncateFloor(), "a trail is used once");
+        ModelTesting.assertSameLogits(expected, ModelTesting.promptLogits(qwen35, s, c), qwen35.vocabSize());
+    }
+
+    @Test
+    void aPassLongerThanTheTrailCannotBeTakenBack() {
+        ModelState s = qwen35.newState(64);
+        assertTrue(s.keepTrail(3));
+        assertFalse(s.keepTrail(1000), "a trail covers one chunk at most");
+        assertTrue(s.keepTrail(3));
+        ModelTesting.promptLogits(qwen35, s, ModelTesting.randomIds(4, 4, 2048));
+        assertEquals(4, s.truncateFloor());
+        ModelTesting.promptLogits(qwen35, s, ModelTesting.randomIds(5, 3, 2048));
+        assertEquals(5, s.truncateFloor());
+        assertTrue(s.keepTrail(0) == false && s.truncateFloor() == 7, "turned off: nothing to take back");
+        assertTrue(qwen3.newState(8).keepTrail(5), "attention-only states truncate anywhere");
     }
 
     @Test
