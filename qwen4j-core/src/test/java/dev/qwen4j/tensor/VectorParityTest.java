@@ -82,6 +82,33 @@ class VectorParityTest {
         }
     }
 
+    /**
+     * A small batch (a token and its drafts, verified in one pass) gives each token exactly the bits of a one-token
+     * product, so that speculative decoding cannot change greedy output through the weight products.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"Q8_0"})
+    void smallBatchesOfPreparedWeightsEqualOneTokenProductsBitForBit(GgmlType type) {
+        try (Kernels vector = Kernels.create(3, Kernels.Implementation.VECTOR)) {
+            int n = 1024, rows = 101;
+            Tensor w = RandomWeights.tensor(type, rows, n, 3000 + type.id);
+            vector.prepare(java.util.List.of(w));
+            for (int batch : new int[] {2, 3, 4, 5, 6, 7, 9, 15}) {
+                float[] x = RandomWeights.vector(n * batch, batch * 29L);
+                float[] got = new float[rows * batch];
+                vector.matmul(w, x, batch, got);
+                for (int b = 0; b < batch; b++) {
+                    float[] one = new float[rows];
+                    vector.matmul(w, java.util.Arrays.copyOfRange(x, b * n, (b + 1) * n), 1, one);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(Float.floatToIntBits(one[r]), Float.floatToIntBits(got[b * rows + r]),
+                                type + " batch " + batch + " vector " + b + " row " + r + ": " + one[r] + " vs " + got[b * rows + r]);
+                    }
+                }
+            }
+        }
+    }
+
     /** Checks every type at the other SIMD width: 8 lanes (AVX2 machines) when this JVM uses 16, and vice versa. */
     public static final class OtherWidth {
         public static void main(String[] args) {

@@ -57,7 +57,114 @@ final class PackedQ8 {
         int blocks = a.n / 32;
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
-            for (int t = 0; t < a.batch; t++) dot(p, base, blocks, a, t * blocks, out, t * rows + g * G);
+            // Small batches (a token and its drafts): each weight vector, loaded and converted once, serves 2 or 4
+            // tokens, with each token's arithmetic exactly that of the one-token kernel.
+            int t = 0;
+            for (; t + 3 <= a.batch; t += 4) {
+                int t3 = Math.min(t + 3, a.batch - 1);
+                dot4(p, base, blocks, a, t, t3, out, rows, g * G, t + 3 < a.batch);
+            }
+            if (t + 2 == a.batch) dot2(p, base, blocks, a, t, out, rows, g * G);
+            else if (t + 1 == a.batch) dot(p, base, blocks, a, t * blocks, out, t * rows + g * G);
+        }
+    }
+
+    /** Tokens t and t+1 over one group, as {@link #dot} does each. */
+    private static void dot2(MemorySegment p, long base, int blocks, Activations a, int t, float[] out, int rows, int o) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        int xa = t * a.n, xb = xa + a.n, ya = t * blocks, yb = ya + blocks;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0;
+            for (int k = 0; k < 32; k++) {
+                long e = blk + 2 * G + (long) k * G;
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(BL, p, e, LE).convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(BL, p, e + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector x = FloatVector.broadcast(FS, xq[xa + 32 * b + k]);
+                sa0 = w0.fma(x, sa0);
+                sa1 = w1.fma(x, sa1);
+                x = FloatVector.broadcast(FS, xq[xb + 32 * b + k]);
+                sb0 = w0.fma(x, sb0);
+                sb1 = w1.fma(x, sb1);
+            }
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            float da = xd[ya + b], db = xd[yb + b];
+            a0 = sa0.fma(d0.mul(da), a0);
+            a1 = sa1.fma(d1.mul(da), a1);
+            b0 = sb0.fma(d0.mul(db), b0);
+            b1 = sb1.fma(d1.mul(db), b1);
+        }
+        a0.intoArray(out, t * rows + o);
+        a1.intoArray(out, t * rows + o + L);
+        b0.intoArray(out, (t + 1) * rows + o);
+        b1.intoArray(out, (t + 1) * rows + o + L);
+    }
+
+    /**
+     * Tokens t, t+1, t+2 and {@code t3} (t+3, or a repeat of t+2 whose results are not stored when
+     * {@code storeLast} is false) over one group, as {@link #dot} does each.
+     */
+    private static void dot4(MemorySegment p, long base, int blocks, Activations a, int t, int t3, float[] out, int rows, int o,
+                             boolean storeLast) {
+        float[] xq = a.qf;
+        float[] xd = a.d;
+        int n = a.n;
+        int xa = t * n, xb = xa + n, xc = xb + n, xe = t3 * n;
+        int ya = t * blocks, yb = ya + blocks, yc = yb + blocks, ye = t3 * blocks;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            FloatVector sa0 = FloatVector.zero(FS), sa1 = sa0, sb0 = sa0, sb1 = sa0, sc0 = sa0, sc1 = sa0, se0 = sa0, se1 = sa0;
+            for (int k = 0; k < 32; k++) {
+                long e = blk + 2 * G + (long) k * G;
+                FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(BL, p, e, LE).convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(BL, p, e + L, LE).convertShape(VectorOperators.B2F, FS, 0);
+                int kk = 32 * b + k;
+                FloatVector x = FloatVector.broadcast(FS, xq[xa + kk]);
+                sa0 = w0.fma(x, sa0);
+                sa1 = w1.fma(x, sa1);
+                x = FloatVector.broadcast(FS, xq[xb + kk]);
+                sb0 = w0.fma(x, sb0);
+                sb1 = w1.fma(x, sb1);
+                x = FloatVector.broadcast(FS, xq[xc + kk]);
+                sc0 = w0.fma(x, sc0);
+                sc1 = w1.fma(x, sc1);
+                x = FloatVector.broadcast(FS, xq[xe + kk]);
+                se0 = w0.fma(x, se0);
+                se1 = w1.fma(x, se1);
+            }
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            float da = xd[ya + b], db = xd[yb + b], dc = xd[yc + b], de = xd[ye + b];
+            a0 = sa0.fma(d0.mul(da), a0);
+            a1 = sa1.fma(d1.mul(da), a1);
+            b0 = sb0.fma(d0.mul(db), b0);
+            b1 = sb1.fma(d1.mul(db), b1);
+            c0 = sc0.fma(d0.mul(dc), c0);
+            c1 = sc1.fma(d1.mul(dc), c1);
+            e0 = se0.fma(d0.mul(de), e0);
+            e1 = se1.fma(d1.mul(de), e1);
+        }
+        a0.intoArray(out, t * rows + o);
+        a1.intoArray(out, t * rows + o + L);
+        b0.intoArray(out, (t + 1) * rows + o);
+        b1.intoArray(out, (t + 1) * rows + o + L);
+        c0.intoArray(out, (t + 2) * rows + o);
+        c1.intoArray(out, (t + 2) * rows + o + L);
+        if (storeLast) {
+            e0.intoArray(out, t3 * rows + o);
+            e1.intoArray(out, t3 * rows + o + L);
         }
     }
 
