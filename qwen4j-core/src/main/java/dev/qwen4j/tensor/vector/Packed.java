@@ -179,7 +179,118 @@ final class Packed {
         int blocks = a.n / 32;
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
-            for (int t = 0; t < a.batch; t++) q4_0(p, base, blocks, a, t * blocks, out, t * rows + g * G);
+            // Small batches (a token and its drafts): the nibbles of each load, split once, serve 2 or 4 tokens,
+            // with each token's arithmetic exactly that of the one-token kernel.
+            int t = 0;
+            for (; t + 3 <= a.batch; t += 4) q4_0x4(p, base, blocks, a, t, Math.min(t + 3, a.batch - 1), out, rows, g * G, t + 3 < a.batch);
+            if (t + 2 == a.batch) q4_0x2(p, base, blocks, a, t, out, rows, g * G);
+            else if (t + 1 == a.batch) q4_0(p, base, blocks, a, t * blocks, out, t * rows + g * G);
+        }
+    }
+
+    /** Tokens t and t+1 over one group, as {@link #q4_0} does each. */
+    private static void q4_0x2(MemorySegment p, long base, int blocks, Activations a, int t, float[] out, int rows, int o) {
+        int[] xp = a.qpairs();
+        float[] xd = a.d;
+        int[] xs = a.qsum;
+        int ya = t * blocks, yb = ya + blocks;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0;
+        long touched = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * Q4_0_GROUP_BLOCK;
+            int xa = (ya + b) * 32, xb = (yb + b) * 32;
+            touched += p.get(ValueLayout.JAVA_BYTE, blk);
+            ShortVector sa = IntVector.broadcast(IS, Activations.pair(-8 * xs[ya + b])).reinterpretAsShorts();
+            ShortVector sb = IntVector.broadcast(IS, Activations.pair(-8 * xs[yb + b])).reinterpretAsShorts();
+            for (int s = 0; s < 16; s++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                ShortVector l = v.and(0x000F000F).reinterpretAsShorts();
+                ShortVector h = v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                sa = l.mul(IntVector.broadcast(IS, xp[xa + s]).reinterpretAsShorts()).add(sa);
+                sa = h.mul(IntVector.broadcast(IS, xp[xa + 16 + s]).reinterpretAsShorts()).add(sa);
+                sb = l.mul(IntVector.broadcast(IS, xp[xb + s]).reinterpretAsShorts()).add(sb);
+                sb = h.mul(IntVector.broadcast(IS, xp[xb + 16 + s]).reinterpretAsShorts()).add(sb);
+            }
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            float da = xd[ya + b], db = xd[yb + b];
+            a0 = ((FloatVector) ((IntVector) sa.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), a0);
+            a1 = ((FloatVector) ((IntVector) sa.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), a1);
+            b0 = ((FloatVector) ((IntVector) sb.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(db), b0);
+            b1 = ((FloatVector) ((IntVector) sb.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(db), b1);
+        }
+        if (touched == Long.MIN_VALUE) a0 = a0.add(1);   // never: keeps the reads above from being dropped
+        a0.intoArray(out, t * rows + o);
+        a1.intoArray(out, t * rows + o + L);
+        b0.intoArray(out, (t + 1) * rows + o);
+        b1.intoArray(out, (t + 1) * rows + o + L);
+    }
+
+    /**
+     * Tokens t, t+1, t+2 and {@code t3} (t+3, or a repeat of t+2 whose results are not stored when
+     * {@code storeLast} is false) over one group, as {@link #q4_0} does each.
+     */
+    private static void q4_0x4(MemorySegment p, long base, int blocks, Activations a, int t, int t3, float[] out, int rows, int o,
+                               boolean storeLast) {
+        int[] xp = a.qpairs();
+        float[] xd = a.d;
+        int[] xs = a.qsum;
+        int ya = t * blocks, yb = ya + blocks, yc = yb + blocks, ye = t3 * blocks;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+        long touched = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * Q4_0_GROUP_BLOCK;
+            int xa = (ya + b) * 32, xb = (yb + b) * 32, xc = (yc + b) * 32, xe = (ye + b) * 32;
+            touched += p.get(ValueLayout.JAVA_BYTE, blk);
+            ShortVector sa = IntVector.broadcast(IS, Activations.pair(-8 * xs[ya + b])).reinterpretAsShorts();
+            ShortVector sb = IntVector.broadcast(IS, Activations.pair(-8 * xs[yb + b])).reinterpretAsShorts();
+            ShortVector sc = IntVector.broadcast(IS, Activations.pair(-8 * xs[yc + b])).reinterpretAsShorts();
+            ShortVector se = IntVector.broadcast(IS, Activations.pair(-8 * xs[ye + b])).reinterpretAsShorts();
+            for (int s = 0; s < 16; s++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + 2 * G + (long) s * G, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                ShortVector l = v.and(0x000F000F).reinterpretAsShorts();
+                ShortVector h = v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                sa = l.mul(IntVector.broadcast(IS, xp[xa + s]).reinterpretAsShorts()).add(sa);
+                sa = h.mul(IntVector.broadcast(IS, xp[xa + 16 + s]).reinterpretAsShorts()).add(sa);
+                sb = l.mul(IntVector.broadcast(IS, xp[xb + s]).reinterpretAsShorts()).add(sb);
+                sb = h.mul(IntVector.broadcast(IS, xp[xb + 16 + s]).reinterpretAsShorts()).add(sb);
+                sc = l.mul(IntVector.broadcast(IS, xp[xc + s]).reinterpretAsShorts()).add(sc);
+                sc = h.mul(IntVector.broadcast(IS, xp[xc + 16 + s]).reinterpretAsShorts()).add(sc);
+                se = l.mul(IntVector.broadcast(IS, xp[xe + s]).reinterpretAsShorts()).add(se);
+                se = h.mul(IntVector.broadcast(IS, xp[xe + 16 + s]).reinterpretAsShorts()).add(se);
+            }
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d0 = d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector d1 = d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            float da = xd[ya + b], db = xd[yb + b], dc = xd[yc + b], de = xd[ye + b];
+            a0 = ((FloatVector) ((IntVector) sa.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), a0);
+            a1 = ((FloatVector) ((IntVector) sa.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), a1);
+            b0 = ((FloatVector) ((IntVector) sb.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(db), b0);
+            b1 = ((FloatVector) ((IntVector) sb.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(db), b1);
+            c0 = ((FloatVector) ((IntVector) sc.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(dc), c0);
+            c1 = ((FloatVector) ((IntVector) sc.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(dc), c1);
+            e0 = ((FloatVector) ((IntVector) se.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(de), e0);
+            e1 = ((FloatVector) ((IntVector) se.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(de), e1);
+        }
+        if (touched == Long.MIN_VALUE) a0 = a0.add(1);   // never: keeps the reads above from being dropped
+        a0.intoArray(out, t * rows + o);
+        a1.intoArray(out, t * rows + o + L);
+        b0.intoArray(out, (t + 1) * rows + o);
+        b1.intoArray(out, (t + 1) * rows + o + L);
+        c0.intoArray(out, (t + 2) * rows + o);
+        c1.intoArray(out, (t + 2) * rows + o + L);
+        if (storeLast) {
+            e0.intoArray(out, t3 * rows + o);
+            e1.intoArray(out, t3 * rows + o + L);
         }
     }
 
