@@ -17,6 +17,8 @@ final class DecoderState implements ModelState {
 
     final Decoder model;
     final Activations activations;
+    /** The draft head's part, once {@link Decoder#enableDraftHead} turned it on; null otherwise. */
+    DraftState draft;
     private final KvCache[] caches;
     private final GatedDeltaNet.State[] deltaNets;
     private final DeltaNetConfig deltaNetConfig;
@@ -28,8 +30,15 @@ final class DecoderState implements ModelState {
     private int trailStart, trailTokens;
     private boolean recording;
 
+    private final LoadOptions.KvCacheType kvType;
+    private final int kvDim;
+    private final Activations.Sizes sizes;
+
     DecoderState(Decoder model, Decoder.StateLayout layout, LoadOptions.KvCacheType kvType, int capacity) {
         this.model = model;
+        this.kvType = kvType;
+        this.kvDim = layout.kvDim();
+        this.sizes = layout.sizes();
         this.capacity = capacity;
         this.caches = new KvCache[layout.attentionLayers()];
         for (int i = 0; i < caches.length; i++) caches[i] = KvCache.create(kvType, layout.kvDim(), capacity);
@@ -40,7 +49,76 @@ final class DecoderState implements ModelState {
     }
 
     KvCache kvCache(int slot) {
-        return caches[slot];
+        return slot < caches.length ? caches[slot] : draft.cache;    // the slot after the model's: the draft head's
+    }
+
+    /**
+     * What the draft head (Qwen3.5 MTP, {@link DraftHead}) keeps per sequence: its KV cache, each entry's position
+     * in the sequence (entry i was made from the final hidden state at {@code positions[i]} and the token after it),
+     * the final-normalised rows of the latest chunk, and its own scratch buffers.
+     */
+    static final class DraftState {
+        final KvCache cache;
+        final Activations activations;
+        final float[] rows;
+        final float[] pairs;
+        int[] positions = new int[64];
+        int count;
+        int rowsStart;
+        int rowsCount;
+        float[] logits;
+
+        DraftState(KvCache cache, Activations activations, int hidden) {
+            this.cache = cache;
+            this.activations = activations;
+            this.rows = new float[activations.chunk * hidden];
+            this.pairs = new float[activations.chunk * 2 * hidden];
+        }
+
+        void ensure(int entries) {
+            if (positions.length < entries) positions = java.util.Arrays.copyOf(positions, Math.max(entries, 2 * positions.length));
+        }
+
+        /** Whether the saved rows hold the final hidden state at {@code position}. */
+        boolean hasRow(int position) {
+            return position >= rowsStart && position < rowsStart + rowsCount;
+        }
+
+        /** Whether the head has an entry made from {@code position} (entries are in increasing position order). */
+        boolean covers(int position) {
+            return count > 0 && positions[count - 1] >= position;
+        }
+
+        /** Forgets the entries made from {@code position} on (their next token was taken back or is being replaced). */
+        void dropFrom(int position) {
+            while (count > 0 && positions[count - 1] >= position) count--;
+        }
+
+        /** A copy of the saved row at {@code position}, or null. */
+        float[] row(int position) {
+            if (!hasRow(position)) return null;
+            int hidden = rows.length / activations.chunk;
+            return java.util.Arrays.copyOfRange(rows, (position - rowsStart) * hidden, (position - rowsStart + 1) * hidden);
+        }
+
+        /** Makes {@code row} the only saved row, at {@code position}. */
+        void setRow(int position, float[] row) {
+            System.arraycopy(row, 0, rows, 0, row.length);
+            rowsStart = position;
+            rowsCount = 1;
+        }
+
+        /** After the sequence was cut to {@code length} tokens: entries need their next token kept, rows their own. */
+        void cut(int length) {
+            dropFrom(length - 1);
+            if (rowsStart + rowsCount > length) rowsCount = Math.max(0, length - rowsStart);
+        }
+    }
+
+    /** Turns on the draft head's state (idempotent); it starts with whatever this state feeds from now on. */
+    void enableDraft(int hidden) {
+        if (draft != null) return;
+        draft = new DraftState(KvCache.create(kvType, kvDim, capacity), new Activations(sizes, activations.chunk, capacity), hidden);
     }
 
     GatedDeltaNet.State deltaNet(int slot) {
@@ -96,13 +174,14 @@ final class DecoderState implements ModelState {
         return capacity;
     }
 
-    private record Snapshot(DecoderState owner, int position, float[][] conv, float[][] recurrent) implements Checkpoint {
+    /** {@code draftRow}: the draft head's saved final hidden state at position − 1, if it had one (else null). */
+    private record Snapshot(DecoderState owner, int position, float[][] conv, float[][] recurrent, float[] draftRow) implements Checkpoint {
         @Override
         public long byteSize() {
             long n = 0;
             for (float[] a : conv) n += 4L * a.length;
             for (float[] a : recurrent) n += 4L * a.length;
-            return n;
+            return draftRow == null ? n : n + 4L * draftRow.length;
         }
     }
 
@@ -114,7 +193,7 @@ final class DecoderState implements ModelState {
             conv[i] = deltaNets[i].conv.clone();
             recurrent[i] = deltaNets[i].recurrent.clone();
         }
-        return new Snapshot(this, position, conv, recurrent);
+        return new Snapshot(this, position, conv, recurrent, draft == null ? null : draft.row(position - 1));
     }
 
     @Override
@@ -128,6 +207,10 @@ final class DecoderState implements ModelState {
         }
         position = s.position;
         trailTokens = 0;
+        if (draft != null) {
+            draft.cut(position);
+            if (s.draftRow != null && !draft.hasRow(position - 1)) draft.setRow(position - 1, s.draftRow);
+        }
     }
 
     @Override
@@ -151,12 +234,14 @@ final class DecoderState implements ModelState {
             trailTokens = 0;
         }
         position = newPosition;
+        if (draft != null) draft.cut(position);
     }
 
     @Override
     public void reset() {
         position = 0;
         trailTokens = 0;
+        if (draft != null) draft.cut(0);
         for (GatedDeltaNet.State d : deltaNets) d.clear();
     }
 
@@ -166,6 +251,9 @@ final class DecoderState implements ModelState {
         for (KvCache c : caches) n += c.byteSize();
         for (GatedDeltaNet.State d : deltaNets) n += 4L * (d.conv.length + d.recurrent.length);
         for (GatedDeltaNet.Trail t : trails) n += t.byteSize();
+        if (draft != null) {
+            n += draft.cache.byteSize() + draft.activations.byteSize() + 4L * (draft.rows.length + draft.pairs.length + draft.positions.length);
+        }
         return n;
     }
 

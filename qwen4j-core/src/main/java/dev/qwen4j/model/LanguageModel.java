@@ -26,6 +26,29 @@ public interface LanguageModel extends AutoCloseable {
      */
     void forward(ModelState state, int[] tokens, int offset, int count, float[] logits, boolean allLogits);
 
+    /** Whether the model carries its own draft head (the multi-token-prediction block of Qwen3.5 files that keep it). */
+    default boolean hasDraftHead() {
+        return false;
+    }
+
+    /**
+     * Turns the draft head on for {@code state}: from then on every forward pass also runs the head's block over
+     * its tokens (not its output head), so that {@link #draftNext} can guess ahead. Best called on an empty state:
+     * the head attends only to the tokens it has seen. Returns false when the model has no draft head.
+     */
+    default boolean enableDraftHead(ModelState state) {
+        return false;
+    }
+
+    /**
+     * The draft head's greedy guess at the token after {@code next}, where {@code next} is the token that follows
+     * the state's tokens (chosen, not yet fed); −1 when it cannot guess here (no head, not enabled, or the state
+     * was rewound past what the head has seen since the last forward pass). Does not change what the model computes.
+     */
+    default int draftNext(ModelState state, int next) {
+        return -1;
+    }
+
     @Override
     void close();
 }

@@ -117,9 +117,16 @@ public final class Models {
     /** The parts every family shares: embedding, final norm, output head (tied to the embedding when absent). */
     static Decoder assemble(GgufFile gguf, ModelConfig c, Kernels kernels, WeightReader w, List<DecoderLayer> layers,
                             Decoder.StateLayout layout, LoadOptions options) {
+        return assemble(gguf, c, kernels, w, layers, layout, options, null);
+    }
+
+    /** As above, with a draft head (Qwen3.5 MTP) that shares the embedding and output head unless it has its own. */
+    static Decoder assemble(GgufFile gguf, ModelConfig c, Kernels kernels, WeightReader w, List<DecoderLayer> layers,
+                            Decoder.StateLayout layout, LoadOptions options, DraftHead.Parts draft) {
         Tensor embedding = w.table("token_embd.weight", c.hidden(), c.vocabSize());
         Tensor output = w.has("output.weight") ? w.matrix("output.weight", c.hidden(), c.vocabSize()) : w.product(embedding);
         kernels.prepare(w.products());
-        return new Decoder(c, gguf, kernels, embedding, layers, w.vector("output_norm.weight", c.hidden()), output, layout, options);
+        return new Decoder(c, gguf, kernels, embedding, layers, w.vector("output_norm.weight", c.hidden()), output, layout, options,
+                draft == null ? null : draft.with(embedding, output));
     }
 }

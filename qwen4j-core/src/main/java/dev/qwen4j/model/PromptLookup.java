@@ -5,7 +5,7 @@ package dev.qwen4j.model;
  * {@code maxNgram} down to {@code minNgram}) and propose the tokens that followed it. Free to compute and
  * right surprisingly often when the answer quotes or edits its input (code, summaries, repetitive text).
  */
-public record PromptLookup(int minNgram, int maxNgram) {
+public record PromptLookup(int minNgram, int maxNgram) implements Drafter {
 
     public PromptLookup {
         if (minNgram < 1 || maxNgram < minNgram) {
@@ -42,6 +42,11 @@ public record PromptLookup(int minNgram, int maxNgram) {
             }
         }
         return 0;
+    }
+
+    @Override
+    public int draft(ModelState state, int[] text, int length, int max, int[] draft) {
+        return draft(text, length, max, draft);
     }
 
     private static boolean matches(int[] tokens, int a, int b, int n) {

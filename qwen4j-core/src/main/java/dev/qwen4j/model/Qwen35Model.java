@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * Qwen3.5 dense hybrid (GGUF {@code qwen35}, QWEN_SPEC.md §4): three Gated DeltaNet layers, then one gated
- * full-attention layer, repeated. Every norm in the GGUF already includes HF's +1 (except {@code ssm_norm}); MTP
- * blocks appended after the main stack are not loaded.
+ * full-attention layer, repeated. Every norm in the GGUF already includes HF's +1 (except {@code ssm_norm}). The
+ * first MTP block appended after the main stack, when the file has one, becomes the model's {@link DraftHead}.
  */
 final class Qwen35Model {
     private static final FloatOps OPS = FloatOps.preferred();
@@ -78,7 +78,31 @@ final class Qwen35Model {
         }
         Activations.Sizes sizes = new Activations.Sizes(h, 2 * attnDim, c.kvDim(), attnDim, c.ropeDims() / 2, c.ffn(),
                 d.convDim(), d.valueDim(), d.valueHeads(), d.valueHeadDim());
+        DraftHead.Parts draft = gguf.getInt(c.architecture() + ".nextn_predict_layers", 0) > 0
+                ? readDraftHead(w, c, rope, attentionLayers) : null;
         return Models.assemble(gguf, c, kernels, w, layers,
-                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes), options);
+                new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes), options, draft);
+    }
+
+    /**
+     * The first MTP block (layer L, §4.9): its projection and norms, and a gated-attention layer whose KV cache is
+     * the slot after the main model's attention layers.
+     */
+    private static DraftHead.Parts readDraftHead(WeightReader w, ModelConfig c, Rope rope, int cacheSlot) {
+        int h = c.hidden();
+        int attnDim = c.heads() * c.headDim();
+        String p = "blk." + c.layers() + ".";
+        TokenMixer attention = new GatedAttention(c, rope, cacheSlot,
+                w.matrix(p + "attn_q.weight", h, 2L * attnDim), w.matrix(p + "attn_k.weight", h, c.kvDim()),
+                w.matrix(p + "attn_v.weight", h, c.kvDim()),
+                w.vector(p + "attn_q_norm.weight", c.headDim()), w.vector(p + "attn_k_norm.weight", c.headDim()),
+                w.matrix(p + "attn_output.weight", attnDim, h));
+        DecoderLayer block = new DecoderLayer(w.vector(p + "attn_norm.weight", h), attention,
+                w.vector(p + "post_attention_norm.weight", h), FeedForward.read(w, p, h, c.ffn()));
+        return new DraftHead.Parts(w.matrix(p + "nextn.eh_proj.weight", 2L * h, h),
+                w.vector(p + "nextn.enorm.weight", h), w.vector(p + "nextn.hnorm.weight", h), block,
+                w.vector(p + "nextn.shared_head_norm.weight", h),
+                w.has(p + "nextn.embed_tokens.weight") ? w.table(p + "nextn.embed_tokens.weight", h, c.vocabSize()) : null,
+                w.has(p + "nextn.shared_head_head.weight") ? w.matrix(p + "nextn.shared_head_head.weight", h, c.vocabSize()) : null);
     }
 }

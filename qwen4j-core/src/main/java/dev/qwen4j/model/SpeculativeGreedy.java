@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.function.IntPredicate;
 
 /**
- * Greedy decoding that verifies drafted tokens in batches: the pending token and k drafts (from
- * {@link PromptLookup}) go through one forward pass with every position's logits; drafts are accepted while
+ * Greedy decoding that verifies drafted tokens in batches: the pending token and k drafts (from a
+ * {@link Drafter}: n-gram lookup, or the model's draft head) go through one forward pass with every position's logits; drafts are accepted while
  * each equals the argmax after its predecessor, and the argmax after the last accepted one is the next token.
  * The output is the greedy output token for token, whatever the drafts; only the number of weight passes
  * changes (a batch of k + 1 reads the weights once, like a single token does).
@@ -22,7 +22,7 @@ import java.util.function.IntPredicate;
  */
 public final class SpeculativeGreedy {
     private final LanguageModel model;
-    private final PromptLookup lookup;
+    private final Drafter drafter;
     private final int maxDraft;
 
     /** What a run did: tokens produced, forward passes, drafted and accepted tokens. */
@@ -32,10 +32,10 @@ public final class SpeculativeGreedy {
         }
     }
 
-    public SpeculativeGreedy(LanguageModel model, PromptLookup lookup, int maxDraft) {
+    public SpeculativeGreedy(LanguageModel model, Drafter drafter, int maxDraft) {
         if (maxDraft < 1) throw new IllegalArgumentException("maxDraft must be at least 1, got " + maxDraft);
         this.model = model;
-        this.lookup = lookup;
+        this.drafter = drafter;
         this.maxDraft = maxDraft;
     }
 
@@ -63,7 +63,7 @@ public final class SpeculativeGreedy {
             generated++;
             if (!onToken.test(next) || generated >= maxTokens) break;
             int room = Math.min(maxTokens - generated, state.capacity() - state.position() - 1);
-            int k = pause > 0 ? 0 : lookup.draft(text, length, Math.min(maxDraft, room), draft);
+            int k = pause > 0 ? 0 : drafter.draft(state, text, length, Math.min(maxDraft, room), draft);
             if (pause > 0) pause--;
             batch[0] = next;
             System.arraycopy(draft, 0, batch, 1, k);

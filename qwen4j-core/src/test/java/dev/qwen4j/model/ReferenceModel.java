@@ -31,6 +31,9 @@ final class ReferenceModel implements AutoCloseable {
     private final double[][][] convState;     // [layer][channel][K-1]
     private final double[][][][] ssmState;    // [layer][value head][dk][dv]
     private int position;
+    /** The final-normalised hidden state of the latest token, and how many entries the MTP block's cache holds. */
+    private double[] lastHidden;
+    private int draftEntries;
 
     ReferenceModel(Path path) throws IOException {
         gguf = GgufFile.open(path);
@@ -54,7 +57,7 @@ final class ReferenceModel implements AutoCloseable {
         interval = hybrid ? gguf.getInt(k + "full_attention_interval") : 1;
         convState = new double[layers][2 * nk * dk + nv * dv][Math.max(convK - 1, 0)];
         ssmState = new double[layers][nv][dk][dv];
-        for (int l = 0; l < layers; l++) {
+        for (int l = 0; l <= layers; l++) {           // one more: the MTP block's
             kCache.add(new ArrayList<>());
             vCache.add(new ArrayList<>());
         }
@@ -81,8 +84,36 @@ final class ReferenceModel implements AutoCloseable {
         }
         position++;
         double[] out = rmsNorm(h, vec("output_norm.weight"));
+        lastHidden = out;
         Tensor head = gguf.findTensor("output.weight").orElse(t("token_embd.weight"));
         return matvec(head, out);
+    }
+
+    /**
+     * §4.9, the MTP block (layer L) on the latest token's final-normalised hidden state and the token after it:
+     * u = eh_proj · [RMSNorm(embed(next); enorm) | RMSNorm(h; hnorm)], one gated-attention layer on its own cache
+     * (RoPE at its entry count, the hidden state's position when every position got an entry), then
+     * RMSNorm(shared_head_norm) and the output head. Returns the logits of the token after {@code next}.
+     */
+    double[] draft(int next) {
+        String p = "blk." + layers + ".";
+        double[] e = row(gguf.findTensor(p + "nextn.embed_tokens.weight").orElse(t("token_embd.weight")), next);
+        double[] a = rmsNorm(e, vec(p + "nextn.enorm.weight")), b = rmsNorm(lastHidden, vec(p + "nextn.hnorm.weight"));
+        double[] x = new double[2 * hidden];
+        System.arraycopy(a, 0, x, 0, hidden);
+        System.arraycopy(b, 0, x, hidden, hidden);
+        double[] h = matvec(t(p + "nextn.eh_proj.weight"), x);
+        int saved = position;
+        position = draftEntries++;
+        add(h, gatedAttention(layers, p, rmsNorm(h, vec(p + "attn_norm.weight"))));
+        position = saved;
+        x = rmsNorm(h, vec(p + "post_attention_norm.weight"));
+        double[] g = matvec(t(p + "ffn_gate.weight"), x), u = matvec(t(p + "ffn_up.weight"), x);
+        for (int i = 0; i < g.length; i++) g[i] = silu(g[i]) * u[i];
+        add(h, matvec(t(p + "ffn_down.weight"), g));
+        Tensor head = gguf.findTensor(p + "nextn.shared_head_head.weight")
+                .orElse(gguf.findTensor("output.weight").orElse(t("token_embd.weight")));
+        return matvec(head, rmsNorm(h, vec(p + "nextn.shared_head_norm.weight")));
     }
 
     /** §3.1: Qwen2 (biases) / Qwen3 (QK-norm) attention. */
