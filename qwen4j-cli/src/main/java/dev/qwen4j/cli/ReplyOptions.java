@@ -41,6 +41,11 @@ final class ReplyOptions {
                     + "Ignored when sampling. Default: 0 (off); 3 or 7 suit the batched kernels best.")
     int draft;
 
+    @Option(names = "--draft-head",
+            description = "Speculative decoding with the model's own draft head (the MTP block of Qwen3.5 files that keep it): "
+                    + "one guess per pass, verified by the model, greedy sampling only; the answer is unchanged.")
+    boolean draftHead;
+
     @Option(names = "--reasoning", paramLabel = "WHERE", description = "Where reasoning goes: ${COMPLETION-CANDIDATES} (default: stderr).")
     ReasoningOutput reasoning = ReasoningOutput.stderr;
 
@@ -60,7 +65,10 @@ final class ReplyOptions {
     /** The options of {@code chat}'s next answer: Qwen's sampling defaults for its thinking mode, then the flags. */
     Chat.ReplyOptions nextAnswer(Engine engine, Chat chat) {
         if (draft < 0) throw new IllegalArgumentException("--draft must be ≥ 0, got " + draft);
+        if (draftHead && !engine.model().hasDraftHead()) {
+            throw new IllegalArgumentException("--draft-head: this model has no draft head (no MTP block in its file)");
+        }
         return new Chat.ReplyOptions(sampling.apply(engine.defaultSampling(chat.thinking())), maxTokens,
-                thinkingBudget == null ? -1 : thinkingBudget, stop, loops, draft);
+                thinkingBudget == null ? -1 : thinkingBudget, stop, loops, draftHead ? Math.max(draft, 1) : draft, draftHead);
     }
 }

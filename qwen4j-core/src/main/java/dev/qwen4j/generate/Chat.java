@@ -36,13 +36,20 @@ public final class Chat {
      * @param thinkingBudget the most reasoning tokens before {@code </think>} is forced; &lt; 0 = none
      * @param draftTokens    speculative decoding's draft length, 0 = off; greedy sampling only
      *                       ({@link GenerationRequest#draftTokens()})
+     * @param draftHead      drafts from the model's own head instead of prompt lookup ({@link GenerationRequest#draftHead()})
      */
     public record ReplyOptions(SamplingParams sampling, int maxTokens, int thinkingBudget, List<String> stopStrings,
-                               LoopPolicy loopPolicy, int draftTokens) {
+                               LoopPolicy loopPolicy, int draftTokens, boolean draftHead) {
         public ReplyOptions {
             stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
             if (loopPolicy == null) loopPolicy = LoopPolicy.CLOSE_THINKING;
             if (draftTokens < 0) throw new IllegalArgumentException("the draft length must be ≥ 0, got " + draftTokens);
+        }
+
+        /** Options drafting by prompt lookup (or not at all: {@code draftTokens} 0). */
+        public ReplyOptions(SamplingParams sampling, int maxTokens, int thinkingBudget, List<String> stopStrings,
+                            LoopPolicy loopPolicy, int draftTokens) {
+            this(sampling, maxTokens, thinkingBudget, stopStrings, loopPolicy, draftTokens, false);
         }
 
         /** Options without drafting. */
@@ -138,6 +145,7 @@ public final class Chat {
                 .loopPolicy(options.loopPolicy())
                 .tools(tools)
                 .draftTokens(options.draftTokens())
+                .draftHead(options.draftHead())
                 .build();
         GenerationResult result = session.generate(request, listener);
         last = result;

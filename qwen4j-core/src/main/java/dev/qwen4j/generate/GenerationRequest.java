@@ -23,10 +23,12 @@ import java.util.List;
  * @param draftTokens      speculative decoding: up to this many tokens drafted by prompt lookup are checked in
  *                         one forward pass; 0 = off. Used only with greedy sampling (temperature 0), ignored
  *                         otherwise. The output is the same as without drafting, only the forward passes differ.
+ * @param draftHead        draft with the model's own draft head (Qwen3.5 MTP, one guess per pass) instead of
+ *                         prompt lookup; the model must have one ({@code LanguageModel.hasDraftHead()})
  */
 public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTokens, List<String> stopStrings,
                                 int thinkingBudget, LoopPolicy loopPolicy, boolean parseThinking, int[] checkpointHints,
-                                List<ToolDefinition> tools, int draftTokens) {
+                                List<ToolDefinition> tools, int draftTokens, boolean draftHead) {
 
     public GenerationRequest {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
@@ -44,14 +46,14 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
     public Builder toBuilder() {
         return new Builder(prompt).sampling(sampling).maxTokens(maxTokens).stopStrings(stopStrings)
                 .thinkingBudget(thinkingBudget).loopPolicy(loopPolicy).parseThinking(parseThinking)
-                .checkpointHints(checkpointHints).tools(tools).draftTokens(draftTokens);
+                .checkpointHints(checkpointHints).tools(tools).draftTokens(draftTokens).draftHead(draftHead);
     }
 
     @Override
     public String toString() {
         return "GenerationRequest[" + prompt.length + " prompt tokens, " + sampling + ", max " + maxTokens
                 + ", stop " + stopStrings + ", thinking budget " + thinkingBudget + ", loops " + loopPolicy
-                + ", hints " + Arrays.toString(checkpointHints) + ", draft " + draftTokens + "]";
+                + ", hints " + Arrays.toString(checkpointHints) + ", draft " + draftTokens + (draftHead ? " (head)" : "") + "]";
     }
 
     public static final class Builder {
@@ -65,6 +67,7 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
         private int[] checkpointHints = new int[0];
         private List<ToolDefinition> tools = List.of();
         private int draftTokens;
+        private boolean draftHead;
 
         private Builder(int[] prompt) {
             this.prompt = prompt;
@@ -115,9 +118,14 @@ public record GenerationRequest(int[] prompt, SamplingParams sampling, int maxTo
             return this;
         }
 
+        public Builder draftHead(boolean v) {
+            draftHead = v;
+            return this;
+        }
+
         public GenerationRequest build() {
             return new GenerationRequest(prompt, sampling, maxTokens, stopStrings, thinkingBudget, loopPolicy,
-                    parseThinking, checkpointHints, tools, draftTokens);
+                    parseThinking, checkpointHints, tools, draftTokens, draftHead);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.qwen4j.generate;
 
 import dev.qwen4j.chat.ChatTemplate.ToolCallFormat;
+import dev.qwen4j.model.Drafter;
 import dev.qwen4j.model.LanguageModel;
 import dev.qwen4j.model.ModelState;
 import dev.qwen4j.model.PromptLookup;
@@ -130,6 +131,9 @@ public final class Session implements AutoCloseable {
     private GenerationResult decode(GenerationRequest request, Consumer<GenerationEvent> listener, Run run) {
         long start = System.nanoTime();
         int[] prompt = request.prompt();
+        if (request.draftHead() && !model.enableDraftHead(cache.state())) {
+            throw new IllegalArgumentException("drafting with the model's head needs a model with one (an MTP block in its file)");
+        }
         int cached = cache.prepare(prompt);
         boolean cancelled = !prefill(prompt, cached, request.checkpointHints(), listener, run);
         long prefillNanos = System.nanoTime() - start;
@@ -148,7 +152,7 @@ public final class Session implements AutoCloseable {
         long firstTokenAt = 0;
         long decodeStart = System.nanoTime();
         int nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
-        Drafts drafts = params.isGreedy() && request.draftTokens() > 0 ? new Drafts(request.draftTokens()) : null;
+        Drafts drafts = params.isGreedy() && request.draftTokens() > 0 ? new Drafts(request.draftTokens(), request.draftHead()) : null;
         FinishReason finish;
 
         while (true) {
@@ -227,7 +231,7 @@ public final class Session implements AutoCloseable {
 
     /**
      * Speculative decoding for one greedy request: after a chosen token, up to {@code max} tokens drafted by
-     * {@link PromptLookup} go through the model in the same forward pass, with logits for every position. The
+     * {@link PromptLookup} (or one by the model's draft head) go through the model in the same forward pass, with logits for every position. The
      * decode loop then chooses each next token from those logits as usual (so every token gets the same
      * handling); while the choice equals the next draft, that draft is already fed and costs no pass. The first
      * other choice — or the end of the answer — takes the unchecked drafts back out of the state: by truncating it
@@ -235,7 +239,7 @@ public final class Session implements AutoCloseable {
      * restoring the checkpoint taken before the pass and feeding the kept ones again.
      */
     private final class Drafts {
-        private final PromptLookup lookup = PromptLookup.defaults();
+        private final Drafter drafter;
         private final int[] batch;
         private final int[] draft;
         private final float[] rows;
@@ -247,7 +251,8 @@ public final class Session implements AutoCloseable {
         int drafted;
         int accepted;
 
-        Drafts(int max) {
+        Drafts(int max, boolean head) {
+            drafter = head ? Drafter.draftHead(model) : PromptLookup.defaults();
             batch = new int[max + 1];
             draft = new int[max];
             rows = new float[(max + 1) * vocabSize];
@@ -262,9 +267,9 @@ public final class Session implements AutoCloseable {
                 pause--;
                 return false;
             }
-            int k = lookup.draft(context, length, Math.min(draft.length, room), draft);
-            if (k <= 0) return false;
             ModelState state = cache.state();
+            int k = drafter.draft(state, context, length, Math.min(draft.length, room), draft);
+            if (k <= 0) return false;
             batch[0] = context[length - 1];
             System.arraycopy(draft, 0, batch, 1, k);
             before = state.keepTrail(draft.length + 1) ? null : state.checkpoint();

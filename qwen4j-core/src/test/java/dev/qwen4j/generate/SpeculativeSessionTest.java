@@ -51,6 +51,33 @@ class SpeculativeSessionTest {
         assertEquals(plain.usage().cachedTokens(), drafted.usage().cachedTokens(), what);
     }
 
+    @Test
+    void draftsOfTheModelsHeadChangeNothingOverAThreeTurnChat(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("mtp.gguf");
+        dev.qwen4j.model.synthetic.SyntheticModel.write(file,
+                dev.qwen4j.model.synthetic.SyntheticModel.preset("qwen3.5-micro").withMtpLayers(1), dev.qwen4j.tensor.GgmlType.F32, 11);
+        try (Engine engine = Engine.load(file)) {
+            Chat plain = engine.newChat(1024).thinking(false);
+            Chat drafting = engine.newChat(1024).thinking(false);
+            int drafted = 0;
+            for (int turn = 0; turn < TURNS.length; turn++) {
+                GenerationResult a = plain.send(TURNS[turn], options(0, 30, List.of(), 0), e -> { });
+                Chat.ReplyOptions head = new Chat.ReplyOptions(SamplingParams.greedy(), 30, -1, List.of(), LoopPolicy.OFF, 1, true);
+                GenerationResult b = drafting.send(TURNS[turn], head, e -> { });
+                String what = "turn " + (turn + 1);
+                assertSameAnswer(a, b, what);
+                assertArrayEquals(plain.session().processedTokens(), drafting.session().processedTokens(), what + ": the state");
+                drafted += b.usage().draftedTokens();
+            }
+            assertTrue(drafted > 0, "the head drafted");
+        }
+        Engine noHead = ENGINES.get("qwen35-micro-F32.gguf");
+        Chat chat = noHead.newChat(256);
+        Chat.ReplyOptions head = new Chat.ReplyOptions(SamplingParams.greedy(), 5, -1, List.of(), LoopPolicy.OFF, 1, true);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> chat.send("hi", head, ev -> { }));
+        assertTrue(e.getMessage().contains("draft head") || e.getMessage().contains("MTP"), e.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}, presence penalty {1}")
     @CsvSource({"qwen3-micro-F32.gguf, 0", "qwen3-micro-F32.gguf, 1.5", "qwen35-micro-F32.gguf, 0", "qwen35-micro-F32.gguf, 1.5"})
     void draftingChangesNothingOverAThreeTurnChatWithTheCache(String model, float presencePenalty) {

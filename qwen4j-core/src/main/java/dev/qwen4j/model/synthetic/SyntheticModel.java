@@ -96,7 +96,9 @@ public final class SyntheticModel {
         return java.util.Collections.unmodifiableMap(PRESETS);
     }
 
+    /** A preset by name; "+mtp" after a Qwen3.5 name adds the MTP block (e.g. "qwen3.5-0.8b+mtp"). */
     public static Shape preset(String name) {
+        if (name.toLowerCase(Locale.ROOT).endsWith("+mtp")) return preset(name.substring(0, name.length() - 4)).withMtpLayers(1);
         Shape s = PRESETS.get(name.toLowerCase(Locale.ROOT));
         if (s == null) throw new IllegalArgumentException("unknown synthetic model '" + name + "'; known: " + String.join(", ", PRESETS.keySet()));
         return s;

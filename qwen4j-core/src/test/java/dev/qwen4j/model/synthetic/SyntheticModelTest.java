@@ -65,6 +65,9 @@ class SyntheticModelTest {
         var e = assertThrows(IllegalArgumentException.class, () -> SyntheticModel.parse("llama-7b:q8_0"));
         assertTrue(e.getMessage().contains("qwen3.5-0.8b"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SyntheticModel.parse("qwen3-micro:q9"));
+        assertEquals(1, SyntheticModel.parse("qwen3.5-0.8b+mtp:q8_0").shape().mtpLayers());
+        assertEquals(0, spec.shape().mtpLayers());
+        assertThrows(IllegalArgumentException.class, () -> SyntheticModel.parse("qwen3-0.6b+mtp"), "MTP blocks are Qwen3.5's");
     }
 
     @Test
