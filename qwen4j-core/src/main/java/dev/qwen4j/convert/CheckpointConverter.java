@@ -20,8 +20,9 @@ import java.util.function.Consumer;
  * Converts a Hugging Face Qwen2 / Qwen3 / Qwen3.5 checkpoint to GGUF the way llama.cpp's converter does
  * (QWEN_SPEC.md §3.4, §4.8): renamed tensors, Qwen3.5 norms stored as {@code 1 + w} (all but the DeltaNet's gated
  * {@code linear_attn.norm}), {@code ssm_a = −exp(A_log)}, the conv taps squeezed to {@code [K, channels]}, and the
- * DeltaNet value heads moved from HF's grouped order to GGUF's tiled order (§4.8.2). MTP and vision tensors are
- * left out. Tensors are converted while the file is written.
+ * DeltaNet value heads moved from HF's grouped order to GGUF's tiled order (§4.8.2). A whole Qwen3.5 MTP block
+ * becomes layer L with {@code nextn_predict_layers = 1} (§4.9; the model's draft head); vision tensors are left out.
+ * Tensors are converted while the file is written.
  */
 public final class CheckpointConverter {
     /** HF prefixes of the text decoder: multimodal checkpoints, older VL layouts, text-only ones. */
@@ -35,6 +36,8 @@ public final class CheckpointConverter {
     private final String prefix;
     private final List<TensorConversion> plan = new ArrayList<>();
     private final Set<String> used = new HashSet<>();
+    /** 1 when the checkpoint's MTP block is converted (a Qwen3.5 checkpoint that has the whole block), else 0. */
+    private int mtpLayers;
 
     private CheckpointConverter(HfCheckpoint checkpoint) throws IOException {
         this.checkpoint = checkpoint;
@@ -63,7 +66,7 @@ public final class CheckpointConverter {
         w.putString("general.name", String.valueOf(checkpoint.directory().toAbsolutePath().normalize().getFileName()));
         if (target != TargetType.SOURCE) w.putUInt32("general.file_type", target.fileType);
         if (target.isQuantized()) w.putUInt32("general.quantization_version", 2);
-        conv.hf.writeMetadata(w);
+        conv.hf.writeMetadata(w, conv.mtpLayers);
         TokenizerMetadata.write(checkpoint.directory(), checkpoint.config(), arch, conv.c.vocabSize(), w);
         int count = conv.plan.size();
         for (int i = 0; i < count; i++) {
@@ -102,6 +105,8 @@ public final class CheckpointConverter {
             tensor(p + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
             tensor(p + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
         }
+        String mtp = qwen35 ? mtpPrefix() : null;
+        if (mtp != null) mtpBlock(mtp, "blk." + c.layers() + ".");
         checkNothingLeft();
         boolean hasOutput = !hf.tied();
         for (int i = 0; i < plan.size(); i++) {
@@ -109,6 +114,52 @@ public final class CheckpointConverter {
             GgmlType type = target.typeFor(t.name(), t.dims(), t.source().type(), c.layers(), hasOutput);
             plan.set(i, new TensorConversion(t.name(), t.source(), t.dims(), type, t.rowOrder(), t.columnOrder(), t.values()));
         }
+    }
+
+    /**
+     * Where the checkpoint keeps a whole MTP block ({@code mtp.} in the official multimodal checkpoints,
+     * {@code model.mtp.} in some others), or null: a block without its layer is left out, as transformers does.
+     */
+    private String mtpPrefix() {
+        for (String p : new String[] {"mtp.", "model.mtp."}) {
+            if (checkpoint.tensors().containsKey(p + "fc.weight") && checkpoint.tensors().containsKey(p + "layers.0.self_attn.q_proj.weight")) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * §4.9: the MTP block as layer L — fc → nextn.eh_proj, the three extra norms (+1 like every Qwen3.5 norm), and a
+     * full-attention decoder layer under the usual names.
+     */
+    private void mtpBlock(String p, String b) throws CheckpointException {
+        int h = c.hidden(), attn = c.heads() * c.headDim();
+        mtpTensor(p + "fc.weight", b + "nextn.eh_proj.weight", 2L * h, h);
+        mtpTensor(p + "pre_fc_norm_embedding.weight", b + "nextn.enorm.weight", h);
+        mtpTensor(p + "pre_fc_norm_hidden.weight", b + "nextn.hnorm.weight", h);
+        mtpTensor(p + "norm.weight", b + "nextn.shared_head_norm.weight", h);
+        String l = p + "layers.0.";
+        mtpTensor(l + "input_layernorm.weight", b + "attn_norm.weight", h);
+        mtpTensor(l + "post_attention_layernorm.weight", b + "post_attention_norm.weight", h);
+        mtpTensor(l + "self_attn.q_proj.weight", b + "attn_q.weight", h, 2L * attn);
+        mtpTensor(l + "self_attn.k_proj.weight", b + "attn_k.weight", h, c.kvDim());
+        mtpTensor(l + "self_attn.v_proj.weight", b + "attn_v.weight", h, c.kvDim());
+        mtpTensor(l + "self_attn.o_proj.weight", b + "attn_output.weight", attn, h);
+        mtpTensor(l + "self_attn.q_norm.weight", b + "attn_q_norm.weight", c.headDim());
+        mtpTensor(l + "self_attn.k_norm.weight", b + "attn_k_norm.weight", c.headDim());
+        mtpTensor(l + "mlp.gate_proj.weight", b + "ffn_gate.weight", h, c.ffn());
+        mtpTensor(l + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
+        mtpTensor(l + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
+        mtpLayers = 1;
+    }
+
+    /** An MTP tensor by its full name (outside the text decoder's prefix), renamed and, for a norm, folded. */
+    private void mtpTensor(String name, String gguf, long... dims) throws CheckpointException {
+        Safetensors.Entry e = checkpoint.tensors().get(name);
+        if (e == null) throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote(name));
+        used.add(name);
+        add(e, gguf, dims, null, null, plusOne(name.contains("norm")));   // pre_fc_norm_embedding/_hidden are norms too
     }
 
     /** §4.6 / §4.8.2: the DeltaNet tensors; everything indexed by value head is moved to tiled order. */

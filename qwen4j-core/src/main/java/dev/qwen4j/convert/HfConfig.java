@@ -99,9 +99,9 @@ public record HfConfig(ModelConfig config, DeltaNetConfig deltaNet, boolean tied
         return first + 1;
     }
 
-    /** The {@code <arch>.*} hyperparameter keys (QWEN_SPEC.md §3.3, §4.8.3). */
-    void writeMetadata(GgufWriter w) {
-        Models.writeHyperparameters(w, config, deltaNet, ropeSections, 0);
+    /** The {@code <arch>.*} hyperparameter keys (QWEN_SPEC.md §3.3, §4.8.3), with {@code mtpLayers} MTP blocks after the stack. */
+    void writeMetadata(GgufWriter w, int mtpLayers) {
+        Models.writeHyperparameters(w, config, deltaNet, ropeSections, mtpLayers);
     }
 
     /** Key lookup in {@code text_config} then the top level; rope keys also inside {@code rope_parameters} / {@code rope_scaling}. */

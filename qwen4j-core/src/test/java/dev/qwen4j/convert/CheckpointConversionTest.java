@@ -228,11 +228,12 @@ class CheckpointConversionTest {
             assertFalse(f.getBoolean("tokenizer.ggml.add_bos_token", true));
             assertEquals(HfFixture.CHAT_TEMPLATE, f.getString("tokenizer.chat_template"));
             assertEquals("qwen35", f.architecture());
-            assertEquals(4, f.getInt("qwen35.block_count"), "MTP block left out");
+            assertEquals(5, f.getInt("qwen35.block_count"), "the MTP block kept as layer 4");
+            assertEquals(1, f.getInt("qwen35.nextn_predict_layers"));
             assertEquals(32, f.getInt("qwen35.rope.dimension_count"));
             assertArrayEquals(new int[] {6, 5, 5, 0}, f.getIntArray("qwen35.rope.dimension_sections"));
             assertEquals(4, f.getInt("qwen35.full_attention_interval"));
-            assertTrue(f.tensors().stream().noneMatch(t -> t.name().contains("nextn") || t.name().contains("visual")));
+            assertTrue(f.tensors().stream().noneMatch(t -> t.name().contains("visual")));
         }
     }
 
@@ -268,6 +269,33 @@ class CheckpointConversionTest {
             assertEquals((float) ckpt.values().get(hf + "linear_attn.norm.weight")[3], ssmNorm[3], "gated norm not folded");
             float[] qNorm = floats(f, "blk.3.attn_q_norm.weight");
             assertEquals((float) (1 + ckpt.values().get("model.language_model.layers.3.self_attn.q_norm.weight")[0]), qNorm[0], 1e-7);
+        }
+    }
+
+    /** §4.9: the checkpoint's MTP block becomes layer L with nextn.* names, folded norms, and loads as a draft head. */
+    @Test
+    void qwen35MtpBlockBecomesTheDraftHead() throws Exception {
+        HfFixture.Checkpoint ckpt = HfFixture.write(tmp.resolve("ckpt"), HfFixture.qwen35(), HfFixture.Dtype.F32, 1, 23);
+        Path gguf = tmp.resolve("out.gguf");
+        CheckpointConverter.convert(ckpt.dir(), gguf, TargetType.F32, line -> { });
+        try (GgufFile f = GgufFile.open(gguf)) {
+            float[] enorm = floats(f, "blk.4.nextn.enorm.weight"), eh = floats(f, "blk.4.nextn.eh_proj.weight");
+            double[] hfNorm = ckpt.values().get("mtp.pre_fc_norm_embedding.weight"), hfFc = ckpt.values().get("mtp.fc.weight");
+            for (int i = 0; i < enorm.length; i++) assertEquals((float) (1 + hfNorm[i]), enorm[i], 1e-7, "enorm " + i);
+            assertArrayEquals(new long[] {512, 256}, f.tensor("blk.4.nextn.eh_proj.weight").shape());
+            for (int i = 0; i < eh.length; i++) assertEquals((float) hfFc[i], eh[i], 0f, "eh_proj " + i);
+            float[] q = floats(f, "blk.4.attn_q.weight");
+            double[] hfQ = ckpt.values().get("mtp.layers.0.self_attn.q_proj.weight");
+            for (int i = 0; i < q.length; i++) assertEquals((float) hfQ[i], q[i], 0f, "attn_q " + i);
+            assertEquals((float) (1 + ckpt.values().get("mtp.norm.weight")[3]), floats(f, "blk.4.nextn.shared_head_norm.weight")[3], 1e-7);
+        }
+        try (LanguageModel m = Models.load(gguf, LoadOptions.defaults().withThreads(1))) {
+            assertTrue(m.hasDraftHead());
+            ModelState s = m.newState(16);
+            assertTrue(m.enableDraftHead(s));
+            m.forward(s, ids(3, 5), 0, 5, new float[m.vocabSize()], false);
+            int guess = m.draftNext(s, 7);
+            assertTrue(guess >= 0 && guess < m.vocabSize(), "a guess: " + guess);
         }
     }
 

@@ -127,9 +127,23 @@ public final class HfFixture {
             matrix(p + "mlp.down_proj.weight", 0.02, h, s.ffn());
         }
         if (s.multimodal()) {
-            // left out by the converter: one MTP block's head tensors and a vision tensor
+            // the official checkpoints' MTP block (converted as layer L, §4.9), and a vision tensor (left out)
             matrix("mtp.fc.weight", 0.02, h, 2 * h);
+            norm("mtp.pre_fc_norm_embedding.weight", h, true);
+            norm("mtp.pre_fc_norm_hidden.weight", h, true);
             norm("mtp.norm.weight", h, true);
+            String p = "mtp.layers.0.";
+            norm(p + "input_layernorm.weight", h, true);
+            norm(p + "post_attention_layernorm.weight", h, true);
+            matrix(p + "self_attn.q_proj.weight", 0.02, 2 * attn, h);
+            matrix(p + "self_attn.k_proj.weight", 0.02, kv, h);
+            matrix(p + "self_attn.v_proj.weight", 0.02, kv, h);
+            matrix(p + "self_attn.o_proj.weight", 0.02, h, attn);
+            norm(p + "self_attn.q_norm.weight", s.headDim(), true);
+            norm(p + "self_attn.k_norm.weight", s.headDim(), true);
+            matrix(p + "mlp.gate_proj.weight", 0.02, s.ffn(), h);
+            matrix(p + "mlp.up_proj.weight", 0.02, s.ffn(), h);
+            matrix(p + "mlp.down_proj.weight", 0.02, h, s.ffn());
             matrix("model.visual.patch_embed.proj.weight", 0.02, 64, 48);
         }
     }
