@@ -252,8 +252,104 @@ final class PackedQ6K {
         float[] dw = new float[2 * L];
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
-            for (int t = 0; t < a.batch; t++) q6_K(p, base, blocks, dw, a, offsets, t * blocks, out, t * rows + g * G);
+            // Small batches (a token and its drafts): tokens in pairs share each load's levels, each token's
+            // arithmetic exactly that of the one-token kernel.
+            int t = 0;
+            for (; t + 2 <= a.batch; t += 2) q6_Kx2(p, base, blocks, dw, a, offsets, t, out, rows, g * G);
+            if (t < a.batch) q6_K(p, base, blocks, dw, a, offsets, t * blocks, out, t * rows + g * G);
         }
+    }
+
+    /** Tokens t and t+1 over one group, as {@link #q6_K} does each. */
+    private static void q6_Kx2(MemorySegment p, long base, int blocks, float[] dw, Activations a, int[] offsets, int t,
+                               float[] out, int rows, int o) {
+        int[] xp = a.qpairs();
+        float[] xd = a.d;
+        short[] sums = SUMS2.get();
+        int ya = t * blocks, yb = ya + blocks;
+        FloatVector acc0 = FloatVector.zero(VectorMatmul.FS), acc1 = acc0, bcc0 = acc0, bcc1 = acc0;
+        long touched = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            int xa = (ya + b) * 256, xb = (yb + b) * 256;
+            for (long h = blk + SCALES; h < blk + LEVELS; h += 64) touched += p.get(ValueLayout.JAVA_BYTE, h);
+            IntVector d0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk, LE).convertShape(VectorOperators.S2I, IS, 0);
+            d0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dw, 0);
+            IntVector d1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            d1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(d1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().intoArray(dw, L);
+            for (int r = 0; r < 8; r++) {
+                int e0 = 128 * (r >>> 2) + 8 * (r & 3);
+                int oa = (xa + e0) >>> 3, ob = (xb + e0) >>> 3;
+                ShortVector c0 = IntVector.broadcast(IS, offsets[oa]).reinterpretAsShorts();
+                ShortVector c1 = IntVector.broadcast(IS, offsets[oa + 4]).reinterpretAsShorts();
+                ShortVector c2 = IntVector.broadcast(IS, offsets[oa + 8]).reinterpretAsShorts();
+                ShortVector c3 = IntVector.broadcast(IS, offsets[oa + 12]).reinterpretAsShorts();
+                ShortVector k0 = IntVector.broadcast(IS, offsets[ob]).reinterpretAsShorts();
+                ShortVector k1 = IntVector.broadcast(IS, offsets[ob + 4]).reinterpretAsShorts();
+                ShortVector k2 = IntVector.broadcast(IS, offsets[ob + 8]).reinterpretAsShorts();
+                ShortVector k3 = IntVector.broadcast(IS, offsets[ob + 12]).reinterpretAsShorts();
+                long lv = blk + LEVELS + 3L * 8 * r * G;
+                for (int i = 0; i < 8; i++) {
+                    long q = lv + 3L * i * G;
+                    IntVector v0 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v1 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q + G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    IntVector v2 = ((ShortVector) ByteVector.fromMemorySegment(BG, p, q + 2 * G, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                    ShortVector l3 = v0.lanewise(VectorOperators.LSHR, 6).and(0x00030003)
+                            .or(v1.lanewise(VectorOperators.LSHR, 4).and(0x000C000C))
+                            .or(v2.lanewise(VectorOperators.LSHR, 2).and(0x00300030)).reinterpretAsShorts();
+                    ShortVector l0 = v0.and(0x003F003F).reinterpretAsShorts();
+                    ShortVector l1 = v1.and(0x003F003F).reinterpretAsShorts();
+                    ShortVector l2 = v2.and(0x003F003F).reinterpretAsShorts();
+                    int ea = xa + e0 + i, eb = xb + e0 + i;
+                    c0 = l0.mul(IntVector.broadcast(IS, xp[ea]).reinterpretAsShorts()).add(c0);
+                    c1 = l1.mul(IntVector.broadcast(IS, xp[ea + 32]).reinterpretAsShorts()).add(c1);
+                    c2 = l2.mul(IntVector.broadcast(IS, xp[ea + 64]).reinterpretAsShorts()).add(c2);
+                    c3 = l3.mul(IntVector.broadcast(IS, xp[ea + 96]).reinterpretAsShorts()).add(c3);
+                    k0 = l0.mul(IntVector.broadcast(IS, xp[eb]).reinterpretAsShorts()).add(k0);
+                    k1 = l1.mul(IntVector.broadcast(IS, xp[eb + 32]).reinterpretAsShorts()).add(k1);
+                    k2 = l2.mul(IntVector.broadcast(IS, xp[eb + 64]).reinterpretAsShorts()).add(k2);
+                    k3 = l3.mul(IntVector.broadcast(IS, xp[eb + 96]).reinterpretAsShorts()).add(k3);
+                }
+                c0.intoArray(sums, 4 * r * G);
+                c1.intoArray(sums, (4 * r + 1) * G);
+                c2.intoArray(sums, (4 * r + 2) * G);
+                c3.intoArray(sums, (4 * r + 3) * G);
+                k0.intoArray(sums, (32 + 4 * r) * G);
+                k1.intoArray(sums, (32 + 4 * r + 1) * G);
+                k2.intoArray(sums, (32 + 4 * r + 2) * G);
+                k3.intoArray(sums, (32 + 4 * r + 3) * G);
+            }
+            IntVector i0 = IntVector.zero(IS), i1 = i0, j0 = i0, j1 = i0;
+            for (int j = 0; j < 32; j++) {
+                int r = j >>> 2, k = j & 3;
+                int sb = 8 * (r >>> 2) + 2 * k + ((r >>> 1) & 1);
+                long so = blk + SCALES + (long) sb * G;
+                IntVector s0 = (IntVector) ByteVector.fromMemorySegment(BL, p, so, LE).convertShape(VectorOperators.B2I, IS, 0);
+                IntVector s1 = (IntVector) ByteVector.fromMemorySegment(BL, p, so + L, LE).convertShape(VectorOperators.B2I, IS, 0);
+                ShortVector c = ShortVector.fromArray(SS, sums, j * G);
+                i0 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 0)).mul(s0).add(i0);
+                i1 = ((IntVector) c.convertShape(VectorOperators.S2I, IS, 1)).mul(s1).add(i1);
+                ShortVector d = ShortVector.fromArray(SS, sums, (32 + j) * G);
+                j0 = ((IntVector) d.convertShape(VectorOperators.S2I, IS, 0)).mul(s0).add(j0);
+                j1 = ((IntVector) d.convertShape(VectorOperators.S2I, IS, 1)).mul(s1).add(j1);
+            }
+            float da = xd[ya + b], db = xd[yb + b];
+            FloatVector w0 = FloatVector.fromArray(VectorMatmul.FS, dw, 0), w1 = FloatVector.fromArray(VectorMatmul.FS, dw, L);
+            acc0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(w0.mul(da), acc0);
+            acc1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(w1.mul(da), acc1);
+            bcc0 = ((FloatVector) j0.convert(VectorOperators.I2F, 0)).fma(w0.mul(db), bcc0);
+            bcc1 = ((FloatVector) j1.convert(VectorOperators.I2F, 0)).fma(w1.mul(db), bcc1);
+        }
+        if (touched == Long.MIN_VALUE) acc0 = acc0.add(1);   // never: keeps the reads above from being dropped
+        acc0.intoArray(out, t * rows + o);
+        acc1.intoArray(out, t * rows + o + L);
+        bcc0.intoArray(out, (t + 1) * rows + o);
+        bcc1.intoArray(out, (t + 1) * rows + o + L);
     }
 
     private static void q6_K(MemorySegment p, long base, int blocks, float[] dw, Activations a, int[] offsets, int ab, float[] out, int o) {
@@ -331,4 +427,6 @@ final class PackedQ6K {
 
     /** Per thread: the 32 half-sub-block sums of a super-block, G lanes each. */
     private static final ThreadLocal<short[]> SUMS = ThreadLocal.withInitial(() -> new short[32 * G]);
+    /** The same for two tokens. */
+    private static final ThreadLocal<short[]> SUMS2 = ThreadLocal.withInitial(() -> new short[64 * G]);
 }
