@@ -87,7 +87,7 @@ class VectorParityTest {
      * product, so that speculative decoding cannot change greedy output through the weight products.
      */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q6_K", "Q4_K"})
     void smallBatchesOfPreparedWeightsEqualOneTokenProductsBitForBit(GgmlType type) {
         try (Kernels vector = Kernels.create(3, Kernels.Implementation.VECTOR)) {
             int n = 1024, rows = 101;

@@ -85,11 +85,106 @@ final class PackedQ4K {
     static void multiply(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
         int rows = Math.toIntExact(w.rows());
         int blocks = a.n / 256;
-        int[] dots = new int[2 * L];
+        int[] dots = new int[2 * L], dots2 = new int[4 * L];
         for (int g = g0; g < g1; g++) {
             long base = groupOffset(g, blocks);
-            for (int t = 0; t < a.batch; t++) dot(p, base, blocks, a, t * blocks, out, t * rows + g * G, dots);
+            // Small batches (a token and its drafts): tokens in pairs share each load's nibbles, each token's
+            // arithmetic exactly that of the one-token kernel.
+            int t = 0;
+            for (; t + 2 <= a.batch; t += 2) dot2(p, base, blocks, a, t, out, rows, g * G, dots2);
+            if (t < a.batch) dot(p, base, blocks, a, t * blocks, out, t * rows + g * G, dots);
         }
+    }
+
+    /** Tokens t and t+1 over one group, as {@link #dot} does each ({@code dots}: 4·L ints of scratch). */
+    private static void dot2(MemorySegment p, long base, int blocks, Activations a, int t, float[] out, int rows, int o, int[] dots) {
+        int[] xp = a.qpairs();
+        int[] s32 = a.sums32;
+        int ya = t * blocks, yb = ya + blocks;
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = acc0, bcc0 = acc0, bcc1 = acc0;
+        long touched = 0;
+        for (int b = 0; b < blocks; b++) {
+            long blk = base + (long) b * GROUP_BLOCK;
+            for (long h = blk; h < blk + QS; h += 64) touched += p.get(ValueLayout.JAVA_BYTE, h);
+            superBlock2(p, blk, xp, (ya + b) * 256, (yb + b) * 256, s32, 8 * (ya + b), 8 * (yb + b), dots);
+            IntVector h0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + D, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector h0 = h0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector h1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + D + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector h1 = h1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(h1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector n0h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + DMIN, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector n0 = n0h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(n0h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector n1h = (IntVector) ShortVector.fromMemorySegment(VectorMatmul.SS, p, blk + DMIN + 2L * L, LE).convertShape(VectorOperators.S2I, IS, 0);
+            FloatVector n1 = n1h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(n1h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            IntVector minA0 = IntVector.zero(IS), minA1 = minA0, minB0 = minA0, minB1 = minA0;
+            for (int j = 0; j < 8; j++) {
+                int xsa = s32[8 * (ya + b) + j], xsb = s32[8 * (yb + b) + j];
+                long mo = blk + MINS + (long) j * G;
+                IntVector mins0 = (IntVector) ByteVector.fromMemorySegment(BL, p, mo, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                IntVector mins1 = (IntVector) ByteVector.fromMemorySegment(BL, p, mo + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+                minA0 = minA0.add(mins0.mul(xsa));
+                minA1 = minA1.add(mins1.mul(xsa));
+                minB0 = minB0.add(mins0.mul(xsb));
+                minB1 = minB1.add(mins1.mul(xsb));
+            }
+            float da = a.d[ya + b], db = a.d[yb + b];
+            FloatVector dotA0 = (FloatVector) IntVector.fromArray(IS, dots, 0).convert(VectorOperators.I2F, 0);
+            FloatVector dotA1 = (FloatVector) IntVector.fromArray(IS, dots, L).convert(VectorOperators.I2F, 0);
+            FloatVector dotB0 = (FloatVector) IntVector.fromArray(IS, dots, 2 * L).convert(VectorOperators.I2F, 0);
+            FloatVector dotB1 = (FloatVector) IntVector.fromArray(IS, dots, 3 * L).convert(VectorOperators.I2F, 0);
+            acc0 = dotA0.fma(h0.mul(da), acc0).sub(((FloatVector) minA0.convert(VectorOperators.I2F, 0)).mul(n0.mul(da)));
+            acc1 = dotA1.fma(h1.mul(da), acc1).sub(((FloatVector) minA1.convert(VectorOperators.I2F, 0)).mul(n1.mul(da)));
+            bcc0 = dotB0.fma(h0.mul(db), bcc0).sub(((FloatVector) minB0.convert(VectorOperators.I2F, 0)).mul(n0.mul(db)));
+            bcc1 = dotB1.fma(h1.mul(db), bcc1).sub(((FloatVector) minB1.convert(VectorOperators.I2F, 0)).mul(n1.mul(db)));
+        }
+        if (touched == Long.MIN_VALUE) acc0 = acc0.add(1);   // never: keeps the reads above from being dropped
+        acc0.intoArray(out, t * rows + o);
+        acc1.intoArray(out, t * rows + o + L);
+        bcc0.intoArray(out, (t + 1) * rows + o);
+        bcc1.intoArray(out, (t + 1) * rows + o + L);
+    }
+
+    /** {@link #superBlock} for two tokens: token a's sums into {@code dots[0..2L)}, token b's into {@code [2L..4L)}. */
+    private static void superBlock2(MemorySegment p, long blk, int[] xp, int xa, int xb, int[] xs, int sa, int sb, int[] dots) {
+        IntVector a0 = IntVector.zero(IS), a1 = a0, b0 = a0, b1 = a0;
+        for (int m = 0; m < 4; m++) {
+            int xla = 8 * xs[sa + 2 * m], xha = 8 * xs[sa + 2 * m + 1];
+            int xlb = 8 * xs[sb + 2 * m], xhb = 8 * xs[sb + 2 * m + 1];
+            ShortVector loA = IntVector.broadcast(IS, Activations.pair(-xla)).reinterpretAsShorts();
+            ShortVector hiA = IntVector.broadcast(IS, Activations.pair(-xha)).reinterpretAsShorts();
+            ShortVector loB = IntVector.broadcast(IS, Activations.pair(-xlb)).reinterpretAsShorts();
+            ShortVector hiB = IntVector.broadcast(IS, Activations.pair(-xhb)).reinterpretAsShorts();
+            for (int s = 0; s < 32; s++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BG, p, blk + QS + (long) (32 * m + s) * G, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, SS, 0)).reinterpretAsInts();
+                ShortVector l = v.and(0x000F000F).reinterpretAsShorts();
+                ShortVector u = v.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts();
+                loA = l.mul(IntVector.broadcast(IS, xp[xa + 64 * m + s]).reinterpretAsShorts()).add(loA);
+                hiA = u.mul(IntVector.broadcast(IS, xp[xa + 64 * m + 32 + s]).reinterpretAsShorts()).add(hiA);
+                loB = l.mul(IntVector.broadcast(IS, xp[xb + 64 * m + s]).reinterpretAsShorts()).add(loB);
+                hiB = u.mul(IntVector.broadcast(IS, xp[xb + 64 * m + 32 + s]).reinterpretAsShorts()).add(hiB);
+            }
+            long sc = blk + SCALES + (long) (2 * m) * G;
+            IntVector scLo0 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector scHi0 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + G, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector scLo1 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            IntVector scHi1 = (IntVector) ByteVector.fromMemorySegment(BL, p, sc + G + L, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, IS, 0);
+            a0 = a0.add(((IntVector) loA.convertShape(VectorOperators.S2I, IS, 0)).add(xla).mul(scLo0))
+                    .add(((IntVector) hiA.convertShape(VectorOperators.S2I, IS, 0)).add(xha).mul(scHi0));
+            a1 = a1.add(((IntVector) loA.convertShape(VectorOperators.S2I, IS, 1)).add(xla).mul(scLo1))
+                    .add(((IntVector) hiA.convertShape(VectorOperators.S2I, IS, 1)).add(xha).mul(scHi1));
+            b0 = b0.add(((IntVector) loB.convertShape(VectorOperators.S2I, IS, 0)).add(xlb).mul(scLo0))
+                    .add(((IntVector) hiB.convertShape(VectorOperators.S2I, IS, 0)).add(xhb).mul(scHi0));
+            b1 = b1.add(((IntVector) loB.convertShape(VectorOperators.S2I, IS, 1)).add(xlb).mul(scLo1))
+                    .add(((IntVector) hiB.convertShape(VectorOperators.S2I, IS, 1)).add(xhb).mul(scHi1));
+        }
+        a0.intoArray(dots, 0);
+        a1.intoArray(dots, L);
+        b0.intoArray(dots, 2 * L);
+        b1.intoArray(dots, 3 * L);
     }
 
     /*
