@@ -306,16 +306,21 @@ final class VectorGemm {
         for (int j = 0; j < blocks; j++) {
             sums32(w, xs, tp, 32 * j, t0, t1, r0, s.sums16);
             short[] sums = s.sums16;
-            for (int i = 0; i < 2 * SROWS; i++) {
-                int r = i >>> 1, v = i & 1;
-                ShortVector sum = ShortVector.fromArray(ss, sums, i * g);
+            // The block's token scales, loaded once for the 8 rows: (first/second G tokens) × (lower/upper L lanes).
+            FloatVector x00 = FloatVector.fromArray(FS, dt, j * tp + t0), x01 = FloatVector.fromArray(FS, dt, j * tp + t0 + L);
+            FloatVector x10 = FloatVector.fromArray(FS, dt, j * tp + t1), x11 = FloatVector.fromArray(FS, dt, j * tp + t1 + L);
+            for (int r = 0; r < SROWS; r++) {
                 float dw = wd[j * g + r0 + r];
-                int dx = j * tp + (v == 0 ? t0 : t1);
-                for (int part = 0; part < 2; part++) {
-                    FloatVector f = (FloatVector) ((IntVector) sum.convertShape(VectorOperators.S2I, IS, part)).convert(VectorOperators.I2F, 0);
-                    int ai = i * g + part * L;
-                    f.fma(FloatVector.fromArray(FS, dt, dx + part * L).mul(dw), FloatVector.fromArray(FS, acc, ai)).intoArray(acc, ai);
-                }
+                int a0 = 2 * r * g, a1 = a0 + g;
+                ShortVector u = ShortVector.fromArray(ss, sums, a0), v = ShortVector.fromArray(ss, sums, a1);
+                ((FloatVector) ((IntVector) u.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0))
+                        .fma(x00.mul(dw), FloatVector.fromArray(FS, acc, a0)).intoArray(acc, a0);
+                ((FloatVector) ((IntVector) u.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0))
+                        .fma(x01.mul(dw), FloatVector.fromArray(FS, acc, a0 + L)).intoArray(acc, a0 + L);
+                ((FloatVector) ((IntVector) v.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0))
+                        .fma(x10.mul(dw), FloatVector.fromArray(FS, acc, a1)).intoArray(acc, a1);
+                ((FloatVector) ((IntVector) v.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0))
+                        .fma(x11.mul(dw), FloatVector.fromArray(FS, acc, a1 + L)).intoArray(acc, a1 + L);
             }
         }
     }
@@ -343,17 +348,21 @@ final class VectorGemm {
             for (int sb = 0; sb < 8; sb++) {
                 sums32(w, xs, tp, 256 * j + 32 * sb, t0, t1, r0, sums);
                 int q = 8 * j + sb;
-                for (int i = 0; i < 2 * SROWS; i++) {
-                    int r = i >>> 1;
-                    ShortVector sum = ShortVector.fromArray(ss, sums, i * g);
+                // 8·Σx of the sub-block for the tile's tokens, once for the 8 rows.
+                FloatVector x00 = FloatVector.fromArray(FS, x32, q * tp + t0).mul(8f), x01 = FloatVector.fromArray(FS, x32, q * tp + t0 + L).mul(8f);
+                FloatVector x10 = FloatVector.fromArray(FS, x32, q * tp + t1).mul(8f), x11 = FloatVector.fromArray(FS, x32, q * tp + t1 + L).mul(8f);
+                for (int r = 0; r < SROWS; r++) {
                     float scale = s.gsc[q * g + r0 + r];
-                    int xo = q * tp + ((i & 1) == 0 ? t0 : t1);
-                    for (int part = 0; part < 2; part++) {
-                        FloatVector f = (FloatVector) ((IntVector) sum.convertShape(VectorOperators.S2I, IS, part)).convert(VectorOperators.I2F, 0);
-                        f = f.add(FloatVector.fromArray(FS, x32, xo + part * L).mul(8f));
-                        int bi = i * g + part * L;
-                        f.mul(scale).add(FloatVector.fromArray(FS, bacc, bi)).intoArray(bacc, bi);
-                    }
+                    int b0 = 2 * r * g, b1 = b0 + g;
+                    ShortVector u = ShortVector.fromArray(ss, sums, b0), v = ShortVector.fromArray(ss, sums, b1);
+                    ((FloatVector) ((IntVector) u.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).add(x00)
+                            .mul(scale).add(FloatVector.fromArray(FS, bacc, b0)).intoArray(bacc, b0);
+                    ((FloatVector) ((IntVector) u.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).add(x01)
+                            .mul(scale).add(FloatVector.fromArray(FS, bacc, b0 + L)).intoArray(bacc, b0 + L);
+                    ((FloatVector) ((IntVector) v.convertShape(VectorOperators.S2I, IS, 0)).convert(VectorOperators.I2F, 0)).add(x10)
+                            .mul(scale).add(FloatVector.fromArray(FS, bacc, b1)).intoArray(bacc, b1);
+                    ((FloatVector) ((IntVector) v.convertShape(VectorOperators.S2I, IS, 1)).convert(VectorOperators.I2F, 0)).add(x11)
+                            .mul(scale).add(FloatVector.fromArray(FS, bacc, b1 + L)).intoArray(bacc, b1 + L);
                 }
             }
             for (int i = 0; i < 2 * SROWS; i++) {
