@@ -57,6 +57,12 @@ class BadInputTest {
     }
 
     @Test
+    void draftingWithAHeadTheModelLacksIsRefused() {
+        assertOneLineError(CliRunner.run("run", "--offline", MODEL, "hi", "--greedy", "--draft-head", "-n", "2"),
+                "--draft-head: this model has no draft head (no MTP block in its file)");
+    }
+
+    @Test
     void aFolderThatIsNoCheckpointIsNamedAsSuch(@TempDir Path dir) {
         String expected = dir + ": is a directory, not a GGUF file or a Hugging Face checkpoint";
         assertOneLineError(CliRunner.run("run", "--offline", dir.toString(), "hi"), expected);
