@@ -14,6 +14,11 @@ import java.nio.ByteOrder;
 final class DecoderState implements ModelState {
     private static final int MAGIC = 0x51344A53; // "Q4JS"
     private static final int FORMAT_VERSION = 1;
+    /**
+     * The longest pass a trail covers: each token but the last keeps a copy of every DeltaNet state (18 MB on
+     * Qwen3.5-0.8B, 48 MB on 9B), so longer drafts fall back to a checkpoint.
+     */
+    static final int MAX_TRAIL = 8;
 
     final Decoder model;
     final Activations activations;
@@ -149,7 +154,7 @@ final class DecoderState implements ModelState {
     public boolean keepTrail(int tokens) {
         if (tokens < 0) throw new IllegalArgumentException("trail length must be ≥ 0, got " + tokens);
         if (canTruncate()) return true;
-        int kept = Math.min(tokens, activations.chunk);
+        int kept = tokens <= Math.min(activations.chunk, MAX_TRAIL) ? tokens : 0;     // too long: none, checkpoints instead
         if (kept != (trails.length == 0 ? 0 : trails[0].capacity)) {
             trails = new GatedDeltaNet.Trail[kept == 0 ? 0 : deltaNets.length];
             for (int i = 0; i < trails.length; i++) trails[i] = new GatedDeltaNet.Trail(deltaNetConfig, kept);

@@ -41,7 +41,8 @@ public interface ModelState {
      * Asks later forward passes of up to {@code tokens} tokens (a pending token and its drafts) to keep their trail:
      * the recurrent state after each of their tokens, so that such a pass can be taken back to any of its tokens by
      * {@link #truncate} without a checkpoint or a second pass. 0 turns it off. Returns whether passes of that size
-     * can then be taken back that way (always, when {@link #canTruncate()}).
+     * can then be taken back that way: always when {@link #canTruncate()}; on Qwen3.5 for passes of up to 8 tokens
+     * (each token but the last keeps a copy of the recurrent state), longer ones need a checkpoint.
      */
     default boolean keepTrail(int tokens) {
         return canTruncate();

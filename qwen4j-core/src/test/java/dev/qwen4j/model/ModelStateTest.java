@@ -142,7 +142,9 @@ class ModelStateTest {
     void aPassLongerThanTheTrailCannotBeTakenBack() {
         ModelState s = qwen35.newState(64);
         assertTrue(s.keepTrail(3));
-        assertFalse(s.keepTrail(1000), "a trail covers one chunk at most");
+        assertFalse(s.keepTrail(1000), "a trail covers a short pass only");
+        assertFalse(s.keepTrail(DecoderState.MAX_TRAIL + 1));
+        assertTrue(s.byteSize() < qwen35.newState(64).byteSize() + (DecoderState.MAX_TRAIL) * 64L * 1024 * 1024, "bounded memory");
         assertTrue(s.keepTrail(3));
         ModelTesting.promptLogits(qwen35, s, ModelTesting.randomIds(4, 4, 2048));
         assertEquals(4, s.truncateFloor());
