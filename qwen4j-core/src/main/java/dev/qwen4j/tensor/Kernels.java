@@ -122,7 +122,7 @@ public final class Kernels implements AutoCloseable {
                     + batch + "x" + rows);
         }
         activations.prepare(Activations.kindFor(w.type()), x, n, batch, parallel);
-        pool.run(rows, ROW_GRAIN, (from, to) -> kernel.multiply(w, activations, out, from, to));
+        pool.run(rows, ROW_GRAIN, chunksPerThread(batch), (from, to) -> kernel.multiply(w, activations, out, from, to));
     }
 
     /**
@@ -150,12 +150,21 @@ public final class Kernels implements AutoCloseable {
             start[i + 1] = start[i] + rows;
         }
         activations.prepare(kind, x, n, batch, parallel);
-        pool.run(start[ws.length], ROW_GRAIN, (from, to) -> {
+        pool.run(start[ws.length], ROW_GRAIN, chunksPerThread(batch), (from, to) -> {
             for (int i = 0; i < ws.length; i++) {
                 int lo = Math.max(from, start[i]), hi = Math.min(to, start[i + 1]);
                 if (lo < hi) kernel.multiply(ws[i], activations, outs[i], lo - start[i], hi - start[i]);
             }
         });
+    }
+
+    /**
+     * Chunks per thread for a product: a prompt chunk's products are compute-bound and cost the same per group of
+     * rows however they are split, so they go in groups of 32 rows (the last chunk to finish is short); one token's
+     * stream the weights, and fewer, longer chunks keep each thread's reads sequential.
+     */
+    private static int chunksPerThread(int batch) {
+        return batch >= 16 ? 64 : 8;
     }
 
     private void runSplit(int count, RangeTask task) {

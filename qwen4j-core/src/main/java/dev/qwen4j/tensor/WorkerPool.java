@@ -126,13 +126,18 @@ final class WorkerPool implements AutoCloseable {
      * {@code grain}), on all threads; returns when every chunk is done, rethrowing the first failure.
      */
     void run(int total, int grain, RangeTask task) {
+        run(total, grain, 8, task);
+    }
+
+    /** {@link #run(int, int, RangeTask)} in about {@code perThread} chunks per thread. */
+    void run(int total, int grain, int perThread, RangeTask task) {
         if (total <= 0) return;
         if (threads == 1 || total <= grain) {
             task.run(0, total);
             return;
         }
         // About 8 chunks per thread: fine enough to balance a noisy machine, coarse enough to keep counters cold.
-        int chunk = Math.max(grain, (total + 8 * threads - 1) / (8 * threads));
+        int chunk = Math.max(grain, (total + perThread * threads - 1) / (perThread * threads));
         chunk = (chunk + grain - 1) / grain * grain;
         Job job = new Job(task, total, chunk);
         current = job;
