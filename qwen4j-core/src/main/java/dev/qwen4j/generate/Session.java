@@ -131,9 +131,11 @@ public final class Session implements AutoCloseable {
     private GenerationResult decode(GenerationRequest request, Consumer<GenerationEvent> listener, Run run) {
         long start = System.nanoTime();
         int[] prompt = request.prompt();
-        if (request.draftHead() && !model.enableDraftHead(cache.state())) {
+        if (request.draftHead() && !model.hasDraftHead()) {
             throw new IllegalArgumentException("drafting with the model's head needs a model with one (an MTP block in its file)");
         }
+        // Drafting is for greedy answers only; the head then also runs over the prompt, so that it sees all of it.
+        if (request.draftHead() && request.sampling().isGreedy() && request.draftTokens() > 0) model.enableDraftHead(cache.state());
         int cached = cache.prepare(prompt);
         boolean cancelled = !prefill(prompt, cached, request.checkpointHints(), listener, run);
         long prefillNanos = System.nanoTime() - start;
