@@ -77,34 +77,11 @@ public final class CheckpointConverter {
     }
 
     private void planTensors(TargetType target) throws CheckpointException {
-        int h = c.hidden(), v = c.vocabSize(), attn = c.heads() * c.headDim();
+        int h = c.hidden(), v = c.vocabSize();
         tensor("embed_tokens.weight", "token_embd.weight", h, v);
         tensor("norm.weight", "output_norm.weight", h);
         if (!hf.tied()) add(find("lm_head.weight", "language_model.lm_head.weight"), "output.weight", dims(h, v), null, null, TensorConversion.ValueMap.NONE);
-        for (int l = 0; l < c.layers(); l++) {
-            String p = "layers." + l + ".", b = "blk." + l + ".";
-            tensor(p + "input_layernorm.weight", b + "attn_norm.weight", h);
-            tensor(p + "post_attention_layernorm.weight", b + (qwen35 ? "post_attention_norm.weight" : "ffn_norm.weight"), h);
-            if (!qwen35 || d.isFullAttention(l)) {
-                tensor(p + "self_attn.q_proj.weight", b + "attn_q.weight", h, qwen35 ? 2 * attn : attn);
-                tensor(p + "self_attn.k_proj.weight", b + "attn_k.weight", h, c.kvDim());
-                tensor(p + "self_attn.v_proj.weight", b + "attn_v.weight", h, c.kvDim());
-                tensor(p + "self_attn.o_proj.weight", b + "attn_output.weight", attn, h);
-                if (c.architecture().equals("qwen2")) {
-                    tensor(p + "self_attn.q_proj.bias", b + "attn_q.bias", attn);
-                    tensor(p + "self_attn.k_proj.bias", b + "attn_k.bias", c.kvDim());
-                    tensor(p + "self_attn.v_proj.bias", b + "attn_v.bias", c.kvDim());
-                } else {
-                    tensor(p + "self_attn.q_norm.weight", b + "attn_q_norm.weight", c.headDim());
-                    tensor(p + "self_attn.k_norm.weight", b + "attn_k_norm.weight", c.headDim());
-                }
-            } else {
-                deltaNet(p + "linear_attn.", b);
-            }
-            tensor(p + "mlp.gate_proj.weight", b + "ffn_gate.weight", h, c.ffn());
-            tensor(p + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
-            tensor(p + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
-        }
+        for (int l = 0; l < c.layers(); l++) layer("layers." + l + ".", "blk." + l + ".", !qwen35 || d.isFullAttention(l));
         String mtp = qwen35 ? mtpPrefix() : null;
         if (mtp != null) mtpBlock(mtp, "blk." + c.layers() + ".");
         checkNothingLeft();
@@ -114,6 +91,32 @@ public final class CheckpointConverter {
             GgmlType type = target.typeFor(t.name(), t.dims(), t.source().type(), c.layers(), hasOutput);
             plan.set(i, new TensorConversion(t.name(), t.source(), t.dims(), type, t.rowOrder(), t.columnOrder(), t.values()));
         }
+    }
+
+    /** One decoder layer: HF {@code p} ("layers.N.") to GGUF {@code b} ("blk.N."), full attention or a DeltaNet. */
+    private void layer(String p, String b, boolean fullAttention) throws CheckpointException {
+        int h = c.hidden(), attn = c.heads() * c.headDim();
+        tensor(p + "input_layernorm.weight", b + "attn_norm.weight", h);
+        tensor(p + "post_attention_layernorm.weight", b + (qwen35 ? "post_attention_norm.weight" : "ffn_norm.weight"), h);
+        if (fullAttention) {
+            tensor(p + "self_attn.q_proj.weight", b + "attn_q.weight", h, qwen35 ? 2 * attn : attn);
+            tensor(p + "self_attn.k_proj.weight", b + "attn_k.weight", h, c.kvDim());
+            tensor(p + "self_attn.v_proj.weight", b + "attn_v.weight", h, c.kvDim());
+            tensor(p + "self_attn.o_proj.weight", b + "attn_output.weight", attn, h);
+            if (c.architecture().equals("qwen2")) {
+                tensor(p + "self_attn.q_proj.bias", b + "attn_q.bias", attn);
+                tensor(p + "self_attn.k_proj.bias", b + "attn_k.bias", c.kvDim());
+                tensor(p + "self_attn.v_proj.bias", b + "attn_v.bias", c.kvDim());
+            } else {
+                tensor(p + "self_attn.q_norm.weight", b + "attn_q_norm.weight", c.headDim());
+                tensor(p + "self_attn.k_norm.weight", b + "attn_k_norm.weight", c.headDim());
+            }
+        } else {
+            deltaNet(p + "linear_attn.", b);
+        }
+        tensor(p + "mlp.gate_proj.weight", b + "ffn_gate.weight", h, c.ffn());
+        tensor(p + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
+        tensor(p + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
     }
 
     /**
@@ -134,32 +137,14 @@ public final class CheckpointConverter {
      * full-attention decoder layer under the usual names.
      */
     private void mtpBlock(String p, String b) throws CheckpointException {
-        int h = c.hidden(), attn = c.heads() * c.headDim();
-        mtpTensor(p + "fc.weight", b + "nextn.eh_proj.weight", 2L * h, h);
-        mtpTensor(p + "pre_fc_norm_embedding.weight", b + "nextn.enorm.weight", h);
-        mtpTensor(p + "pre_fc_norm_hidden.weight", b + "nextn.hnorm.weight", h);
-        mtpTensor(p + "norm.weight", b + "nextn.shared_head_norm.weight", h);
-        String l = p + "layers.0.";
-        mtpTensor(l + "input_layernorm.weight", b + "attn_norm.weight", h);
-        mtpTensor(l + "post_attention_layernorm.weight", b + "post_attention_norm.weight", h);
-        mtpTensor(l + "self_attn.q_proj.weight", b + "attn_q.weight", h, 2L * attn);
-        mtpTensor(l + "self_attn.k_proj.weight", b + "attn_k.weight", h, c.kvDim());
-        mtpTensor(l + "self_attn.v_proj.weight", b + "attn_v.weight", h, c.kvDim());
-        mtpTensor(l + "self_attn.o_proj.weight", b + "attn_output.weight", attn, h);
-        mtpTensor(l + "self_attn.q_norm.weight", b + "attn_q_norm.weight", c.headDim());
-        mtpTensor(l + "self_attn.k_norm.weight", b + "attn_k_norm.weight", c.headDim());
-        mtpTensor(l + "mlp.gate_proj.weight", b + "ffn_gate.weight", h, c.ffn());
-        mtpTensor(l + "mlp.up_proj.weight", b + "ffn_up.weight", h, c.ffn());
-        mtpTensor(l + "mlp.down_proj.weight", b + "ffn_down.weight", c.ffn(), h);
+        int h = c.hidden();
+        tensor(p + "fc.weight", b + "nextn.eh_proj.weight", 2L * h, h);
+        // pre_fc_norm_embedding/_hidden are norms too, though their names do not end in norm.weight
+        add(find(p + "pre_fc_norm_embedding.weight"), b + "nextn.enorm.weight", dims(h), null, null, plusOne(true));
+        add(find(p + "pre_fc_norm_hidden.weight"), b + "nextn.hnorm.weight", dims(h), null, null, plusOne(true));
+        tensor(p + "norm.weight", b + "nextn.shared_head_norm.weight", h);
+        layer(p + "layers.0.", b, true);
         mtpLayers = 1;
-    }
-
-    /** An MTP tensor by its full name (outside the text decoder's prefix), renamed and, for a norm, folded. */
-    private void mtpTensor(String name, String gguf, long... dims) throws CheckpointException {
-        Safetensors.Entry e = checkpoint.tensors().get(name);
-        if (e == null) throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote(name));
-        used.add(name);
-        add(e, gguf, dims, null, null, plusOne(name.contains("norm")));   // pre_fc_norm_embedding/_hidden are norms too
     }
 
     /** §4.6 / §4.8.2: the DeltaNet tensors; everything indexed by value head is moved to tiled order. */
@@ -222,15 +207,21 @@ public final class CheckpointConverter {
     /** The first of the given names (under the checkpoint's text-decoder prefix) that the checkpoint holds. */
     private Safetensors.Entry find(String... inner) throws CheckpointException {
         for (String name : inner) {
-            String full = name.startsWith("lm_head") || name.startsWith("language_model.") ? name : prefix + name;
+            String full = fullName(name);
             Safetensors.Entry e = checkpoint.tensors().get(full);
             if (e != null) {
                 used.add(full);
                 return e;
             }
         }
-        String first = inner[0].startsWith("lm_head") ? inner[0] : prefix + inner[0];
-        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote(first));
+        throw new CheckpointException(checkpoint.directory() + ": checkpoint has no tensor " + Json.quote(fullName(inner[0])));
+    }
+
+    /** A name as the checkpoint has it: the head and the MTP block sit outside the text decoder's prefix. */
+    private String fullName(String name) {
+        boolean outside = name.startsWith("lm_head") || name.startsWith("language_model.") || name.startsWith("mtp.")
+                || name.startsWith("model.mtp.");
+        return outside ? name : prefix + name;
     }
 
     /** {@code model.language_model.} (multimodal), {@code language_model.model.} or {@code model.}: where the embedding is. */

@@ -134,8 +134,8 @@ public final class Session implements AutoCloseable {
         if (request.draftHead() && !model.hasDraftHead()) {
             throw new IllegalArgumentException("drafting with the model's head needs a model with one (an MTP block in its file)");
         }
-        // Drafting is for greedy answers only; the head then also runs over the prompt, so that it sees all of it.
-        if (request.draftHead() && request.sampling().isGreedy() && request.draftTokens() > 0) model.enableDraftHead(cache.state());
+        boolean drafting = request.sampling().isGreedy() && request.draftTokens() > 0;    // greedy answers only
+        if (drafting && request.draftHead()) model.enableDraftHead(cache.state());          // before the prompt: it sees all of it
         int cached = cache.prepare(prompt);
         boolean cancelled = !prefill(prompt, cached, request.checkpointHints(), listener, run);
         long prefillNanos = System.nanoTime() - start;
@@ -154,7 +154,7 @@ public final class Session implements AutoCloseable {
         long firstTokenAt = 0;
         long decodeStart = System.nanoTime();
         int nextCheckpoint = cache.nextPeriodicCheckpoint(cache.length());
-        Drafts drafts = params.isGreedy() && request.draftTokens() > 0 ? new Drafts(request.draftTokens(), request.draftHead()) : null;
+        Drafts drafts = drafting ? new Drafts(request.draftTokens(), request.draftHead()) : null;
         FinishReason finish;
 
         while (true) {

@@ -65,6 +65,7 @@ final class DecoderState implements ModelState {
     static final class DraftState {
         final KvCache cache;
         final Activations activations;
+        final int hidden;
         final float[] rows;
         final float[] pairs;
         int[] positions = new int[64];
@@ -76,6 +77,7 @@ final class DecoderState implements ModelState {
         DraftState(KvCache cache, Activations activations, int hidden) {
             this.cache = cache;
             this.activations = activations;
+            this.hidden = hidden;
             this.rows = new float[activations.chunk * hidden];
             this.pairs = new float[activations.chunk * 2 * hidden];
         }
@@ -102,7 +104,6 @@ final class DecoderState implements ModelState {
         /** A copy of the saved row at {@code position}, or null. */
         float[] row(int position) {
             if (!hasRow(position)) return null;
-            int hidden = rows.length / activations.chunk;
             return java.util.Arrays.copyOfRange(rows, (position - rowsStart) * hidden, (position - rowsStart + 1) * hidden);
         }
 

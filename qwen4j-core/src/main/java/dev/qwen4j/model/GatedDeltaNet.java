@@ -158,16 +158,11 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
             kernels.parallelFor(tokens * nk, 1, normalise);
         }
         // Value heads are independent through the whole chunk: each runs its tokens in order on some thread, its
-        // 64 KB state staying in cache from one token to the next.
-        // Tokens go through in pairs (one pass over the state for two, FloatOps.deltaRule2), an odd last one alone.
-        if (trail != null) {
-            kernels.parallelFor(nv, 1, (from, to) -> {
-                for (int j = from; j < to; j++) recurTrailed(a, tokens, s, trail, j);
-            });
-            Linear.project(kernels, out, a.z, tokens, a.y);
-            return;
-        }
-        kernels.parallelFor(nv, 1, (from, to) -> {
+        // 64 KB state staying in cache from one token to the next. Tokens go through in pairs (one pass over the
+        // state for two, FloatOps.deltaRule2), an odd last one alone; a pass keeping its trail goes token by token.
+        kernels.parallelFor(nv, 1, trail != null ? (from, to) -> {
+            for (int j = from; j < to; j++) recurTrailed(a, tokens, s, trail, j);
+        } : (from, to) -> {
             float[] pair = tokens > 1 ? new float[2 * dv] : null;
             for (int j = from; j < to; j++) {
                 int kappa = j % c.keyHeads();               // tiled value → key head order of qwen35 GGUFs (§4.8.2)
@@ -181,13 +176,7 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
                     RmsNorm.gated(pair, 0, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
                     RmsNorm.gated(pair, dv, norm, rmsEps, a.z, (t + 1) * c.valueDim() + j * dv, dv);
                 }
-                for (; t < tokens; t++) {
-                    int qOff = t * convDim + kappa * dk;
-                    int vOff = t * convDim + 2 * c.keyDim() + j * dv;
-                    OPS.deltaRule(s.recurrent, stateAt, dk, dv, a.mix, qOff, a.mix, qOff + c.keyDim(), a.mix, vOff,
-                            beta(a, t, j), decay(a, t, j), a.headOut, j * dv);
-                    RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
-                }
+                for (; t < tokens; t++) step(a, t, j, s.recurrent);
             }
         });
         Linear.project(kernels, out, a.z, tokens, a.y);
@@ -198,21 +187,26 @@ record GatedDeltaNet(DeltaNetConfig c, float rmsEps, Tensor qkv, Tensor outputGa
      * layer's state): each step copies the previous state where it is written and updates it there.
      */
     private void recurTrailed(Activations a, int tokens, State s, Trail trail, int j) {
-        int convDim = c.convDim();
         int dk = c.keyHeadDim(), dv = c.valueHeadDim();
-        int kappa = j % c.keyHeads();
         int at = j * dk * dv;
         float[] from = s.recurrent;
         for (int t = 0; t < tokens; t++) {
             float[] to = t == tokens - 1 ? s.recurrent : trail.states[t];
             if (to != from) System.arraycopy(from, at, to, at, dk * dv);
-            int qOff = t * convDim + kappa * dk;
-            int vOff = t * convDim + 2 * c.keyDim() + j * dv;
-            OPS.deltaRule(to, at, dk, dv, a.mix, qOff, a.mix, qOff + c.keyDim(), a.mix, vOff, beta(a, t, j), decay(a, t, j),
-                    a.headOut, j * dv);
-            RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
+            step(a, t, j, to);
             from = to;
         }
+    }
+
+    /** Token t through value head j's state in {@code state}: the delta rule, then the gated norm into a.z. */
+    private void step(Activations a, int t, int j, float[] state) {
+        int convDim = c.convDim();
+        int dk = c.keyHeadDim(), dv = c.valueHeadDim();
+        int qOff = t * convDim + (j % c.keyHeads()) * dk;
+        int vOff = t * convDim + 2 * c.keyDim() + j * dv;
+        OPS.deltaRule(state, j * dk * dv, dk, dv, a.mix, qOff, a.mix, qOff + c.keyDim(), a.mix, vOff, beta(a, t, j), decay(a, t, j),
+                a.headOut, j * dv);
+        RmsNorm.gated(a.headOut, j * dv, norm, rmsEps, a.z, t * c.valueDim() + j * dv, dv);
     }
 
     /** β of value head j at token t: the sigmoid of its projection. */

@@ -63,18 +63,9 @@ final class Qwen35Model {
         int deltaNetLayers = 0;
         for (int l = 0; l < c.layers(); l++) {
             String p = "blk." + l + ".";
-            TokenMixer mixer;
-            if (d.isFullAttention(l)) {
-                mixer = new GatedAttention(c, rope, attentionLayers++,
-                        w.matrix(p + "attn_q.weight", h, 2L * attnDim), w.matrix(p + "attn_k.weight", h, c.kvDim()),
-                        w.matrix(p + "attn_v.weight", h, c.kvDim()),
-                        w.vector(p + "attn_q_norm.weight", c.headDim()), w.vector(p + "attn_k_norm.weight", c.headDim()),
-                        w.matrix(p + "attn_output.weight", attnDim, h));
-            } else {
-                mixer = new LinearAttention(GatedDeltaNet.read(w, p, d, h, c.rmsEps()), deltaNetLayers++);
-            }
-            layers.add(new DecoderLayer(w.vector(p + "attn_norm.weight", h), mixer, w.vector(p + "post_attention_norm.weight", h),
-                    FeedForward.read(w, p, h, c.ffn())));
+            TokenMixer mixer = d.isFullAttention(l) ? gatedAttention(w, c, rope, p, attentionLayers++)
+                    : new LinearAttention(GatedDeltaNet.read(w, p, d, h, c.rmsEps()), deltaNetLayers++);
+            layers.add(layer(w, c, p, mixer));
         }
         Activations.Sizes sizes = new Activations.Sizes(h, 2 * attnDim, c.kvDim(), attnDim, c.ropeDims() / 2, c.ffn(),
                 d.convDim(), d.valueDim(), d.valueHeads(), d.valueHeadDim());
@@ -84,21 +75,32 @@ final class Qwen35Model {
                 new Decoder.StateLayout(attentionLayers, c.kvDim(), deltaNetLayers, d, sizes), options, draft);
     }
 
+    /** The gated-attention mixer of layer {@code p} ("blk.N."), on KV cache slot {@code cacheSlot}. */
+    private static GatedAttention gatedAttention(WeightReader w, ModelConfig c, Rope rope, String p, int cacheSlot) {
+        int h = c.hidden();
+        int attnDim = c.heads() * c.headDim();
+        return new GatedAttention(c, rope, cacheSlot,
+                w.matrix(p + "attn_q.weight", h, 2L * attnDim), w.matrix(p + "attn_k.weight", h, c.kvDim()),
+                w.matrix(p + "attn_v.weight", h, c.kvDim()),
+                w.vector(p + "attn_q_norm.weight", c.headDim()), w.vector(p + "attn_k_norm.weight", c.headDim()),
+                w.matrix(p + "attn_output.weight", attnDim, h));
+    }
+
+    /** Layer {@code p} around its mixer: its two norms and its feed-forward. */
+    private static DecoderLayer layer(WeightReader w, ModelConfig c, String p, TokenMixer mixer) {
+        int h = c.hidden();
+        return new DecoderLayer(w.vector(p + "attn_norm.weight", h), mixer, w.vector(p + "post_attention_norm.weight", h),
+                FeedForward.read(w, p, h, c.ffn()));
+    }
+
     /**
      * The first MTP block (layer L, §4.9): its projection and norms, and a gated-attention layer whose KV cache is
      * the slot after the main model's attention layers.
      */
     private static DraftHead.Parts readDraftHead(WeightReader w, ModelConfig c, Rope rope, int cacheSlot) {
         int h = c.hidden();
-        int attnDim = c.heads() * c.headDim();
         String p = "blk." + c.layers() + ".";
-        TokenMixer attention = new GatedAttention(c, rope, cacheSlot,
-                w.matrix(p + "attn_q.weight", h, 2L * attnDim), w.matrix(p + "attn_k.weight", h, c.kvDim()),
-                w.matrix(p + "attn_v.weight", h, c.kvDim()),
-                w.vector(p + "attn_q_norm.weight", c.headDim()), w.vector(p + "attn_k_norm.weight", c.headDim()),
-                w.matrix(p + "attn_output.weight", attnDim, h));
-        DecoderLayer block = new DecoderLayer(w.vector(p + "attn_norm.weight", h), attention,
-                w.vector(p + "post_attention_norm.weight", h), FeedForward.read(w, p, h, c.ffn()));
+        DecoderLayer block = layer(w, c, p, gatedAttention(w, c, rope, p, cacheSlot));
         return new DraftHead.Parts(w.matrix(p + "nextn.eh_proj.weight", 2L * h, h),
                 w.vector(p + "nextn.enorm.weight", h), w.vector(p + "nextn.hnorm.weight", h), block,
                 w.vector(p + "nextn.shared_head_norm.weight", h),

@@ -97,55 +97,48 @@ public final class HfFixture {
 
     private void tensors() {
         String m = s.prefix();
-        int h = s.hidden(), attn = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
+        int h = s.hidden();
         boolean q35 = s.arch().equals("qwen35");
         matrix(m + "embed_tokens.weight", 0.02, s.vocab(), h);
         norm(m + "norm.weight", h, q35);
         if (!s.tied()) matrix("lm_head.weight", 0.02, s.vocab(), h);
-        for (int l = 0; l < s.layers(); l++) {
-            String p = m + "layers." + l + ".";
-            norm(p + "input_layernorm.weight", h, q35);
-            norm(p + "post_attention_layernorm.weight", h, q35);
-            if (s.isFullAttention(l)) {
-                matrix(p + "self_attn.q_proj.weight", 0.02, q35 ? 2 * attn : attn, h);
-                matrix(p + "self_attn.k_proj.weight", 0.02, kv, h);
-                matrix(p + "self_attn.v_proj.weight", 0.02, kv, h);
-                matrix(p + "self_attn.o_proj.weight", 0.02, h, attn);
-                if (s.arch().equals("qwen2")) {
-                    put(p + "self_attn.q_proj.bias", new long[] {attn}, r -> uniform(r, 0, 0.1));
-                    put(p + "self_attn.k_proj.bias", new long[] {kv}, r -> uniform(r, 0, 0.1));
-                    put(p + "self_attn.v_proj.bias", new long[] {kv}, r -> uniform(r, 0, 0.1));
-                } else {
-                    norm(p + "self_attn.q_norm.weight", s.headDim(), q35);
-                    norm(p + "self_attn.k_norm.weight", s.headDim(), q35);
-                }
-            } else {
-                deltaNet(p + "linear_attn.");
-            }
-            matrix(p + "mlp.gate_proj.weight", 0.02, s.ffn(), h);
-            matrix(p + "mlp.up_proj.weight", 0.02, s.ffn(), h);
-            matrix(p + "mlp.down_proj.weight", 0.02, h, s.ffn());
-        }
+        for (int l = 0; l < s.layers(); l++) layer(m + "layers." + l + ".", s.isFullAttention(l));
         if (s.multimodal()) {
             // the official checkpoints' MTP block (converted as layer L, §4.9), and a vision tensor (left out)
             matrix("mtp.fc.weight", 0.02, h, 2 * h);
             norm("mtp.pre_fc_norm_embedding.weight", h, true);
             norm("mtp.pre_fc_norm_hidden.weight", h, true);
             norm("mtp.norm.weight", h, true);
-            String p = "mtp.layers.0.";
-            norm(p + "input_layernorm.weight", h, true);
-            norm(p + "post_attention_layernorm.weight", h, true);
-            matrix(p + "self_attn.q_proj.weight", 0.02, 2 * attn, h);
+            layer("mtp.layers.0.", true);
+            matrix("model.visual.patch_embed.proj.weight", 0.02, 64, 48);
+        }
+    }
+
+    /** One decoder layer under {@code p}: full attention or a DeltaNet, then the MLP. */
+    private void layer(String p, boolean fullAttention) {
+        int h = s.hidden(), attn = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
+        boolean q35 = s.arch().equals("qwen35");
+        norm(p + "input_layernorm.weight", h, q35);
+        norm(p + "post_attention_layernorm.weight", h, q35);
+        if (fullAttention) {
+            matrix(p + "self_attn.q_proj.weight", 0.02, q35 ? 2 * attn : attn, h);
             matrix(p + "self_attn.k_proj.weight", 0.02, kv, h);
             matrix(p + "self_attn.v_proj.weight", 0.02, kv, h);
             matrix(p + "self_attn.o_proj.weight", 0.02, h, attn);
-            norm(p + "self_attn.q_norm.weight", s.headDim(), true);
-            norm(p + "self_attn.k_norm.weight", s.headDim(), true);
-            matrix(p + "mlp.gate_proj.weight", 0.02, s.ffn(), h);
-            matrix(p + "mlp.up_proj.weight", 0.02, s.ffn(), h);
-            matrix(p + "mlp.down_proj.weight", 0.02, h, s.ffn());
-            matrix("model.visual.patch_embed.proj.weight", 0.02, 64, 48);
+            if (s.arch().equals("qwen2")) {
+                put(p + "self_attn.q_proj.bias", new long[] {attn}, r -> uniform(r, 0, 0.1));
+                put(p + "self_attn.k_proj.bias", new long[] {kv}, r -> uniform(r, 0, 0.1));
+                put(p + "self_attn.v_proj.bias", new long[] {kv}, r -> uniform(r, 0, 0.1));
+            } else {
+                norm(p + "self_attn.q_norm.weight", s.headDim(), q35);
+                norm(p + "self_attn.k_norm.weight", s.headDim(), q35);
+            }
+        } else {
+            deltaNet(p + "linear_attn.");
         }
+        matrix(p + "mlp.gate_proj.weight", 0.02, s.ffn(), h);
+        matrix(p + "mlp.up_proj.weight", 0.02, s.ffn(), h);
+        matrix(p + "mlp.down_proj.weight", 0.02, h, s.ffn());
     }
 
     private void deltaNet(String p) {

@@ -133,14 +133,8 @@ class DraftHeadTest {
         int vocab = model.vocabSize();
         int[] prompt = ModelTesting.randomIds(41, 16, vocab);
         int count = 40;
-        ModelState plain = model.newState(96);
+        int[] expected = ModelTesting.plainGreedy(model, prompt, count);
         float[] logits = new float[vocab];
-        model.forward(plain, prompt, 0, prompt.length, logits, false);
-        int[] expected = new int[count];
-        for (int i = 0; i < count; i++) {
-            expected[i] = SpeculativeGreedy.argmax(logits, 0, vocab);
-            if (i + 1 < count) model.forward(plain, expected, i, 1, logits, false);
-        }
         ModelState s = model.newState(96);
         model.enableDraftHead(s);
         model.forward(s, prompt, 0, prompt.length, logits, false);

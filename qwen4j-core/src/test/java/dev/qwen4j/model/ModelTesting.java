@@ -7,6 +7,19 @@ final class ModelTesting {
     private ModelTesting() {
     }
 
+    /** The plain greedy loop, one forward pass per token: what speculative decoding must reproduce. */
+    static int[] plainGreedy(LanguageModel m, int[] prompt, int count) {
+        ModelState s = m.newState(256);
+        float[] logits = new float[m.vocabSize()];
+        m.forward(s, prompt, 0, prompt.length, logits, false);
+        int[] out = new int[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = SpeculativeGreedy.argmax(logits, 0, logits.length);
+            if (i + 1 < count) m.forward(s, out, i, 1, logits, false);
+        }
+        return out;
+    }
+
     static int[] randomIds(long seed, int count, int vocab) {
         SplittableRandom r = new SplittableRandom(seed);
         int[] ids = new int[count];

@@ -77,10 +77,7 @@ final class ReferenceModel implements AutoCloseable {
             if (arch.equals("qwen35")) y = (l + 1) % interval == 0 ? gatedAttention(l, p, x) : gatedDeltaNet(l, p, x);
             else y = attention(l, p, x);
             add(h, y);
-            x = rmsNorm(h, vec(p + (arch.equals("qwen35") ? "post_attention_norm.weight" : "ffn_norm.weight")));
-            double[] g = matvec(t(p + "ffn_gate.weight"), x), u = matvec(t(p + "ffn_up.weight"), x);
-            for (int i = 0; i < g.length; i++) g[i] = silu(g[i]) * u[i];
-            add(h, matvec(t(p + "ffn_down.weight"), g));
+            add(h, feedForward(p, rmsNorm(h, vec(p + (arch.equals("qwen35") ? "post_attention_norm.weight" : "ffn_norm.weight")))));
         }
         position++;
         double[] out = rmsNorm(h, vec("output_norm.weight"));
@@ -107,13 +104,17 @@ final class ReferenceModel implements AutoCloseable {
         position = draftEntries++;
         add(h, gatedAttention(layers, p, rmsNorm(h, vec(p + "attn_norm.weight"))));
         position = saved;
-        x = rmsNorm(h, vec(p + "post_attention_norm.weight"));
-        double[] g = matvec(t(p + "ffn_gate.weight"), x), u = matvec(t(p + "ffn_up.weight"), x);
-        for (int i = 0; i < g.length; i++) g[i] = silu(g[i]) * u[i];
-        add(h, matvec(t(p + "ffn_down.weight"), g));
+        add(h, feedForward(p, rmsNorm(h, vec(p + "post_attention_norm.weight"))));
         Tensor head = gguf.findTensor(p + "nextn.shared_head_head.weight")
                 .orElse(gguf.findTensor("output.weight").orElse(t("token_embd.weight")));
         return matvec(head, rmsNorm(h, vec(p + "nextn.shared_head_norm.weight")));
+    }
+
+    /** §2.2: SwiGLU, W_down · (silu(W_gate·x) ⊙ W_up·x). */
+    private double[] feedForward(String p, double[] x) {
+        double[] g = matvec(t(p + "ffn_gate.weight"), x), u = matvec(t(p + "ffn_up.weight"), x);
+        for (int i = 0; i < g.length; i++) g[i] = silu(g[i]) * u[i];
+        return matvec(t(p + "ffn_down.weight"), g);
     }
 
     /** §3.1: Qwen2 (biases) / Qwen3 (QK-norm) attention. */

@@ -45,26 +45,13 @@ class SpeculativeGreedyTest {
         return p;
     }
 
-    /** The plain loop: one forward pass per token. */
-    private static int[] plainGreedy(LanguageModel m, int[] prompt, int count) {
-        ModelState s = m.newState(256);
-        float[] logits = new float[m.vocabSize()];
-        m.forward(s, prompt, 0, prompt.length, logits, false);
-        int[] out = new int[count];
-        for (int i = 0; i < count; i++) {
-            out[i] = SpeculativeGreedy.argmax(logits, 0, logits.length);
-            if (i + 1 < count) m.forward(s, out, i, 1, logits, false);
-        }
-        return out;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"qwen3", "qwen35"})
     void outputIsTheGreedyOutputWithFewerPasses(String arch) {
         LanguageModel m = model(arch);
         int[] prompt = repetitivePrompt(m.vocabSize());
         int count = 60;
-        int[] expected = plainGreedy(m, prompt, count);
+        int[] expected = ModelTesting.plainGreedy(m, prompt, count);
 
         ModelState s = m.newState(256);
         float[] logits = new float[m.vocabSize()];
@@ -89,7 +76,7 @@ class SpeculativeGreedyTest {
     void stoppingInsideAcceptedDraftsLeavesTheStateOfAPlainLoop(String arch) {
         LanguageModel m = model(arch);
         int[] prompt = repetitivePrompt(m.vocabSize());
-        int[] expected = plainGreedy(m, prompt, 40);
+        int[] expected = ModelTesting.plainGreedy(m, prompt, 40);
         for (int stop : new int[] {1, 7, 23}) {
             ModelState s = m.newState(256);
             float[] logits = new float[m.vocabSize()];
