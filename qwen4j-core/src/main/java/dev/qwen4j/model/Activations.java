@@ -14,6 +14,12 @@ final class Activations {
     final float[] ffnGate, ffnUp;
     /** Gated DeltaNet: conv channels (q|k|v), output gate z, the β and decay projections, each head's output. */
     final float[] mix, z, beta, alpha, headOut;
+    /**
+     * What {@link #cos} and {@link #sin} hold: the angles of {@code anglesRope} for positions {@code anglesStart}
+     * onwards, {@code anglesTokens} rows (every attention layer of a pass needs the same ones).
+     */
+    private Rope anglesRope;
+    private int anglesStart, anglesTokens;
     /** chunk × vocab, allocated on the first request for every token's logits. */
     float[] allLogits = new float[0];
 
@@ -39,6 +45,15 @@ final class Activations {
         beta = new float[chunk * s.valueHeads()];
         alpha = new float[chunk * s.valueHeads()];
         headOut = new float[s.valueHeads() * s.valueHeadDim()];
+    }
+
+    /** Fills {@link #cos}/{@link #sin} with {@code rope}'s angles for the positions, unless they hold them already. */
+    void angles(Rope rope, int start, int tokens) {
+        if (rope == anglesRope && start == anglesStart && tokens <= anglesTokens) return;
+        rope.angles(start, tokens, cos, sin);
+        anglesRope = rope;
+        anglesStart = start;
+        anglesTokens = tokens;
     }
 
     float[] allLogits(int vocab) {

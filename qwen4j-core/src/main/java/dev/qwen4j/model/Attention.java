@@ -6,9 +6,10 @@ import dev.qwen4j.tensor.Kernels;
 import java.util.Arrays;
 
 /**
- * Causal grouped-query attention over a {@link KvCache} (QWEN_SPEC.md §2.4). Scores are computed one query row
- * and head at a time into a buffer of length position+1, so memory stays linear in the context; the (token, head)
- * pairs of a batch run in parallel on the kernel threads.
+ * Causal grouped-query attention over a {@link KvCache} (QWEN_SPEC.md §2.4). A decode step or a short verify pass
+ * scores one query row and head at a time (heads and tokens sharing a KV head in pairs and fours) into a buffer of
+ * length position+1; a prompt chunk on an F32 cache goes in tiles of queries held in SIMD lanes
+ * ({@link #causalTiles}). Either way memory stays linear in the context, and the work runs on the kernel threads.
  */
 final class Attention {
     private static final FloatOps OPS = FloatOps.preferred();
@@ -27,12 +28,18 @@ final class Attention {
         int kvDim = c.kvDim();
         int heads = c.heads();
         int attnDim = heads * c.headDim();
-        rope.angles(start, tokens, a.cos, a.sin);
+        a.angles(rope, start, tokens);
         cache.ensure(start + tokens);
-        for (int t = 0; t < tokens; t++) {
-            for (int h = 0; h < heads; h++) rope.rotate(a.q, t * qRowStride + h * qHeadStride, a.cos, a.sin, t);
-            for (int h = 0; h < c.kvHeads(); h++) rope.rotate(a.k, t * kvDim + h * c.headDim(), a.cos, a.sin, t);
-            cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
+        kernels.parallelFor(tokens, 8, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                for (int h = 0; h < heads; h++) rope.rotate(a.q, t * qRowStride + h * qHeadStride, a.cos, a.sin, t);
+                for (int h = 0; h < c.kvHeads(); h++) rope.rotate(a.k, t * kvDim + h * c.headDim(), a.cos, a.sin, t);
+                cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
+            }
+        });
+        if (tokens >= TILE_MIN && cache.tiles()) {
+            causalTiles(kernels, c, cache, a, start, tokens, qRowStride, qHeadStride);
+            return;
         }
         // Query heads sharing a KV head go in pairs, and two consecutive tokens with them: one pass over the cached
         // keys and values serves four queries (a last odd token: two).
@@ -65,6 +72,76 @@ final class Attention {
             }
         });
     }
+
+    /**
+     * Batches from this size (prompt chunks) attend in tiles; smaller ones (a decode step, a verify pass of drafts)
+     * keep the per-query path, whose results equal one token at a time.
+     */
+    static final int TILE_MIN = 16;
+
+    /**
+     * A prompt chunk's attention in tiles of {@link FloatOps#tileLanes()} queries that share a KV head (the chunk's
+     * queries of a KV group in order, token-major): the queries transposed so each is a lane, scored against the
+     * cached keys up to the tile's last position with no reduction across lanes, the positions after each query's
+     * own masked out, a softmax down each lane, then the value sums. Memory stays linear in the context: one tile
+     * of scores per thread.
+     */
+    private static void causalTiles(Kernels kernels, ModelConfig c, KvCache cache, Activations a, int start, int tokens,
+                                    int qRowStride, int qHeadStride) {
+        int lanes = OPS.tileLanes();
+        int group = c.groupSize();
+        int headDim = c.headDim();
+        int attnDim = c.heads() * headDim;
+        int perGroup = tokens * group;
+        int tilesPerGroup = (perGroup + lanes - 1) / lanes;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        kernels.parallelFor(c.kvHeads() * tilesPerGroup, 1, (from, to) -> {
+            Tile tile = TILE.get().ensure(lanes, headDim, start + tokens);
+            for (int u = from; u < to; u++) {
+                // Later tiles see more positions: hand them out first so the threads finish together.
+                int unit = c.kvHeads() * tilesPerGroup - 1 - u;
+                int g = unit % c.kvHeads(), q0 = unit / c.kvHeads() * lanes;
+                int used = Math.min(lanes, perGroup - q0);
+                int last = 0;
+                for (int l = 0; l < lanes; l++) {
+                    int i = q0 + Math.min(l, used - 1);
+                    int t = i / group, h = g * group + i % group;
+                    int qOff = t * qRowStride + h * qHeadStride;
+                    for (int d = 0; d < headDim; d++) tile.qt[d * lanes + l] = a.q[qOff + d];
+                    tile.position[l] = start + t;
+                    tile.outOff[l] = t * attnDim + h * headDim;
+                    last = Math.max(last, start + t);
+                }
+                int count = last + 1;
+                cache.scoresTile(tile.qt, lanes, count, g * headDim, headDim, scale, tile.scores);
+                for (int l = 0; l < lanes; l++) {
+                    for (int p = tile.position[l] + 1; p < count; p++) tile.scores[p * lanes + l] = Float.NEGATIVE_INFINITY;
+                }
+                OPS.softmaxTile(tile.scores, lanes, count);
+                cache.weightedTile(tile.scores, lanes, used, count, g * headDim, headDim, a.attn, tile.outOff);
+            }
+        });
+    }
+
+    /** One thread's tile buffers, grown as contexts grow: the kernel threads are fixed, so they are kept. */
+    private static final class Tile {
+        float[] qt = new float[0];
+        float[] scores = new float[0];
+        int[] position = new int[0];
+        int[] outOff = new int[0];
+
+        Tile ensure(int lanes, int headDim, int positions) {
+            if (qt.length < lanes * headDim) qt = new float[lanes * headDim];
+            if (scores.length < lanes * positions) scores = new float[Math.max(lanes * positions, 2 * scores.length)];
+            if (position.length < lanes) {
+                position = new int[lanes];
+                outOff = new int[lanes];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Tile> TILE = ThreadLocal.withInitial(Tile::new);
 
     /**
      * Query heads h, h + 1 (sharing a KV head) of the tokens at {@code position} and {@code position + 1}, queries

@@ -12,8 +12,9 @@ import java.util.Arrays;
 /**
  * One attention layer's cache of post-RoPE keys and raw values, {@code kvDim = n_kv·d_h} per position
  * (QWEN_SPEC.md §2.4), stored as F32 or F16 ({@link LoadOptions.KvCacheType}). Grows by doubling up to the
- * state's capacity, so a large context costs memory only once it is used. Attention reads it only through
- * {@link #dotKey} and {@link #addValue}, so the element type stays a private matter of the cache.
+ * state's capacity, so a large context costs memory only once it is used. Attention reads it only through its
+ * methods (per position, per run of positions, or in tiles of queries), so the element type stays a private matter
+ * of the cache.
  */
 abstract sealed class KvCache {
     private static final FloatOps OPS = FloatOps.preferred();
@@ -83,6 +84,21 @@ abstract sealed class KvCache {
     /** {@link #weightedValues} for four weight vectors {@code w[j]} into {@code out[outOff[j] ..]}. */
     void weightedValues4(float[][] w, int count, int off, float[] out, int[] outOff, int n) {
         for (int j = 0; j < 4; j++) weightedValues(w[j], count, off, out, outOff[j], n);
+    }
+
+    /** Whether {@link #scoresTile} and {@link #weightedTile} read the cache directly (else they are not used). */
+    boolean tiles() {
+        return false;
+    }
+
+    /** {@link FloatOps#scoresTile} of transposed queries {@code qt} against keys 0..count-1 at {@code off}. */
+    void scoresTile(float[] qt, int lanes, int count, int off, int n, float scale, float[] out) {
+        throw new UnsupportedOperationException(type() + " cache has no tiles");
+    }
+
+    /** {@link FloatOps#weightedTile} of weights {@code w} over values 0..count-1 at {@code off}. */
+    void weightedTile(float[] w, int lanes, int used, int count, int off, int n, float[] out, int[] outOff) {
+        throw new UnsupportedOperationException(type() + " cache has no tiles");
     }
 
     abstract long byteSize();
@@ -164,6 +180,21 @@ abstract sealed class KvCache {
         @Override
         void weightedValues4(float[][] w, int count, int off, float[] out, int[] outOff, int n) {
             OPS.weightedSum4(w, values, off, kvDim, count, n, out, outOff);
+        }
+
+        @Override
+        boolean tiles() {
+            return true;
+        }
+
+        @Override
+        void scoresTile(float[] qt, int lanes, int count, int off, int n, float scale, float[] out) {
+            OPS.scoresTile(qt, lanes, keys, off, kvDim, count, n, scale, out);
+        }
+
+        @Override
+        void weightedTile(float[] w, int lanes, int used, int count, int off, int n, float[] out, int[] outOff) {
+            OPS.weightedTile(w, lanes, used, values, off, kvDim, count, n, out, outOff);
         }
 
         @Override

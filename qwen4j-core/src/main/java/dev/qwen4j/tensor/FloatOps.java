@@ -79,6 +79,63 @@ public interface FloatOps {
     }
 
     /**
+     * Queries per tile of the transposed attention kernels ({@link #scoresTile}, {@link #softmaxTile},
+     * {@link #weightedTile}): one SIMD vector of them.
+     */
+    default int tileLanes() {
+        return 8;
+    }
+
+    /**
+     * Scores of a tile of queries held transposed, {@code qt[d·lanes + l]} = element d of query l: {@code
+     * out[i·lanes + l] = scale·Σ_d rows[rowOff + i·stride + d]·qt[d·lanes + l]} for rows {@code i < count}, the
+     * sum over d in order. {@code lanes} is {@link #tileLanes()}.
+     */
+    default void scoresTile(float[] qt, int lanes, float[] rows, int rowOff, int stride, int count, int n, float scale,
+                            float[] out) {
+        for (int i = 0; i < count; i++) {
+            int r = rowOff + i * stride;
+            for (int l = 0; l < lanes; l++) {
+                float sum = 0;
+                for (int d = 0; d < n; d++) sum = Math.fma(rows[r + d], qt[d * lanes + l], sum);
+                out[i * lanes + l] = sum * scale;
+            }
+        }
+    }
+
+    /**
+     * Softmax down each column {@code l} of {@code s[i·lanes + l]}, {@code i < count}, in place, as {@link #softmax}
+     * computes it for one row (max, e^(x − max), times 1/Σ); −∞ entries become 0.
+     */
+    default void softmaxTile(float[] s, int lanes, int count) {
+        for (int l = 0; l < lanes; l++) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < count; i++) max = Math.max(max, s[i * lanes + l]);
+            float sum = 0;
+            for (int i = 0; i < count; i++) {
+                float e = (float) Math.exp(s[i * lanes + l] - max);
+                s[i * lanes + l] = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int i = 0; i < count; i++) s[i * lanes + l] *= inv;
+        }
+    }
+
+    /**
+     * The first {@code used} columns of a tile of weights {@code w[i·lanes + l]} times the rows:
+     * {@code out[outOff[l] + j] = Σ_i w[i·lanes + l]·rows[rowOff + i·stride + j]} for {@code j < n}, rows in order
+     * (the output is overwritten).
+     */
+    default void weightedTile(float[] w, int lanes, int used, float[] rows, int rowOff, int stride, int count, int n,
+                              float[] out, int[] outOff) {
+        for (int l = 0; l < used; l++) {
+            java.util.Arrays.fill(out, outOff[l], outOff[l] + n, 0f);
+            for (int i = 0; i < count; i++) axpy(w[i * lanes + l], rows, rowOff + i * stride, out, outOff[l], n);
+        }
+    }
+
+    /**
      * A weighted sum of rows (attention values): {@code out[outOff ..] += Σ_i w[wOff + i]·rows[rowOff + i·stride ..]}
      * over {@code n} columns, each row added as {@link #axpy} adds it, rows in order.
      */

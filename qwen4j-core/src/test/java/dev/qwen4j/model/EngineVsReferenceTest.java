@@ -95,6 +95,47 @@ class EngineVsReferenceTest {
         }
     }
 
+    /**
+     * A prompt of two chunks (the second, of 26 tokens, starting after cached positions) attends in tiles of
+     * queries; group sizes 2, 3 and 8 make tiles hold whole tokens, straddle them, or hold two tokens' heads.
+     */
+    @ParameterizedTest(name = "{0}, {1} query heads over {2} KV heads")
+    @CsvSource({
+            "qwen3-micro,   4, 2",
+            "qwen3-micro,   6, 2",
+            "qwen3-micro,   8, 1",
+            "qwen2-micro,   4, 2",
+            "qwen3.5-micro, 0, 0",
+    })
+    void promptChunksAttendInTilesLikeTheReference(String preset, int heads, int kvHeads) throws Exception {
+        SyntheticModel.Shape shape = SyntheticModel.preset(preset);
+        if (heads > 0) {
+            ModelConfig c = shape.config();
+            shape = new SyntheticModel.Shape(new ModelConfig(c.architecture(), c.vocabSize(), c.contextLength(), c.hidden(),
+                    2, c.ffn(), heads, kvHeads, c.headDim(), c.ropeDims(), c.ropeTheta(), c.rmsEps()),
+                    shape.deltaNet(), shape.tiedEmbeddings(), 0);
+        }
+        Path file = dir.resolve(preset + "-" + heads + "x" + kvHeads + ".gguf");
+        SyntheticModel.write(file, shape, GgmlType.F32, 11);
+        int[] prompt = ModelTesting.randomIds(3, Decoder.CHUNK + 26, 282);
+        int[] decode = ModelTesting.randomIds(4, 2, 282);
+        float[] engine;
+        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(2))) {
+            ModelState s = m.newState(Decoder.CHUNK + 32);
+            engine = ModelTesting.concat(ModelTesting.promptLogits(m, s, prompt), ModelTesting.stepLogits(m, s, decode));
+        }
+        try (ReferenceModel ref = new ReferenceModel(file)) {
+            int v = ref.vocab();
+            int[] all = ModelTesting.concat(prompt, decode);
+            double worst = 0;
+            for (int i = 0; i < all.length; i++) {
+                worst = Math.max(worst, LogitMetrics.relL2(engine, i * v, ModelTesting.toFloat(ref.next(all[i])), 0, v));
+            }
+            System.out.printf("engine vs reference, %s %d/%d heads, two-chunk prompt: max rel-L2 %.3g%n", preset, heads, kvHeads, worst);
+            assertTrue(worst <= 1e-5, preset + ": max rel-L2 " + worst);
+        }
+    }
+
     @Test
     void mtpBlocksAreSkipped() throws Exception {
         SyntheticModel.Shape shape = SyntheticModel.preset("qwen3.5-micro");

@@ -363,4 +363,64 @@ class FloatOpsParityTest {
             }
         }
     }
+    /**
+     * The tile kernels of prompt attention against per-query attention written with the one-row calls: scores
+     * against {@code dot}, each column's softmax against {@code softmax} of that column (a masked −∞ entry becomes
+     * exactly 0), the value sums against {@code axpy} from zero. Row counts cover the six-row passes and their tail.
+     */
+    @Test
+    void attentionTilesMatchPerQueryAttention() {
+        for (FloatOps ops : new FloatOps[] {PORTABLE, VECTOR}) {
+            int lanes = ops.tileLanes();
+            for (int n : new int[] {16, 64, 128, 130}) {
+                for (int count : new int[] {1, 5, 6, 7, 13, 40}) {
+                    int stride = n + 5;
+                    float[] queries = random(lanes * n, n * 29L + count);
+                    float[] qt = new float[lanes * n];
+                    for (int l = 0; l < lanes; l++) for (int d = 0; d < n; d++) qt[d * lanes + l] = queries[l * n + d];
+                    float[] keys = random(3 + count * stride, n * 31L + count);
+                    float[] s = new float[count * lanes];
+                    ops.scoresTile(qt, lanes, keys, 3, stride, count, n, 0.125f, s);
+                    for (int l = 0; l < lanes; l++) {
+                        for (int i = 0; i < count; i++) {
+                            float want = ops.dot(queries, l * n, keys, 3 + i * stride, n) * 0.125f;
+                            assertEquals(want, s[i * lanes + l], tol(queries, l * n, keys, 3 + i * stride, n), ops.name() + " score n " + n + " lane " + l + " row " + i);
+                        }
+                    }
+
+                    // Lane l sees rows 0..count-1-(l % 3): the rest are masked as the causal tail of a tile is.
+                    for (int l = 0; l < lanes; l++) for (int i = count - l % 3; i < count; i++) if (i > 0) s[i * lanes + l] = Float.NEGATIVE_INFINITY;
+                    float[][] column = new float[lanes][];
+                    for (int l = 0; l < lanes; l++) {
+                        int seen = Math.max(1, count - l % 3);
+                        column[l] = new float[seen];
+                        for (int i = 0; i < seen; i++) column[l][i] = s[i * lanes + l];
+                        ops.softmax(column[l], 0, seen);
+                    }
+                    ops.softmaxTile(s, lanes, count);
+                    for (int l = 0; l < lanes; l++) {
+                        for (int i = 0; i < count; i++) {
+                            float want = i < column[l].length ? column[l][i] : 0f;
+                            assertEquals(want, s[i * lanes + l], 2e-6f * want + 1e-9f, ops.name() + " softmax n " + n + " lane " + l + " row " + i);
+                        }
+                    }
+
+                    float[] values = random(3 + count * stride, n * 37L + count);
+                    for (int used : new int[] {lanes, lanes - 3, 1}) {
+                        int[] outOff = new int[lanes];
+                        for (int l = 0; l < lanes; l++) outOff[l] = 2 + (lanes - 1 - l) * (n + 1);
+                        float[] got = random(lanes * (n + 1) + 4, 96);
+                        float[] want = got.clone();
+                        for (int l = 0; l < used; l++) {
+                            java.util.Arrays.fill(want, outOff[l], outOff[l] + n, 0f);
+                            for (int i = 0; i < count; i++) ops.axpy(s[i * lanes + l], values, 3 + i * stride, want, outOff[l], n);
+                        }
+                        ops.weightedTile(s, lanes, used, values, 3, stride, count, n, got, outOff);
+                        for (int j = 0; j < got.length; j++) assertEquals(want[j], got[j], 1e-6f, ops.name() + " values n " + n + " used " + used + " at " + j);
+                    }
+                }
+            }
+        }
+    }
 }
+

@@ -198,6 +198,143 @@ public final class VectorFloatOps implements FloatOps {
         }
     }
 
+    @Override
+    public int tileLanes() {
+        return L;
+    }
+
+    /**
+     * Queries in lanes, six rows per pass: per element one vector of the queries and six broadcast row values feed
+     * six FMAs, and no lane is ever summed across (the per-row dot products need a horizontal reduction each).
+     */
+    @Override
+    public void scoresTile(float[] qt, int lanes, float[] rows, int rowOff, int stride, int count, int n, float scale,
+                           float[] out) {
+        if (lanes != L) {
+            FloatOps.super.scoresTile(qt, lanes, rows, rowOff, stride, count, n, scale, out);
+            return;
+        }
+        int i = 0;
+        for (; i + 6 <= count; i += 6) {
+            int r0 = rowOff + i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride, r4 = r3 + stride, r5 = r4 + stride;
+            FloatVector s0 = FloatVector.zero(FS), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+            for (int d = 0; d < n; d++) {
+                FloatVector q = FloatVector.fromArray(FS, qt, d * L);
+                s0 = q.fma(FloatVector.broadcast(FS, rows[r0 + d]), s0);
+                s1 = q.fma(FloatVector.broadcast(FS, rows[r1 + d]), s1);
+                s2 = q.fma(FloatVector.broadcast(FS, rows[r2 + d]), s2);
+                s3 = q.fma(FloatVector.broadcast(FS, rows[r3 + d]), s3);
+                s4 = q.fma(FloatVector.broadcast(FS, rows[r4 + d]), s4);
+                s5 = q.fma(FloatVector.broadcast(FS, rows[r5 + d]), s5);
+            }
+            s0.mul(scale).intoArray(out, i * L);
+            s1.mul(scale).intoArray(out, (i + 1) * L);
+            s2.mul(scale).intoArray(out, (i + 2) * L);
+            s3.mul(scale).intoArray(out, (i + 3) * L);
+            s4.mul(scale).intoArray(out, (i + 4) * L);
+            s5.mul(scale).intoArray(out, (i + 5) * L);
+        }
+        for (; i < count; i++) {
+            int r0 = rowOff + i * stride;
+            FloatVector s0 = FloatVector.zero(FS);
+            for (int d = 0; d < n; d++) s0 = FloatVector.fromArray(FS, qt, d * L).fma(FloatVector.broadcast(FS, rows[r0 + d]), s0);
+            s0.mul(scale).intoArray(out, i * L);
+        }
+    }
+
+    /** Columns in lanes: the max, the exponentials and their sums are lane-wise, one row vector at a time. */
+    @Override
+    public void softmaxTile(float[] s, int lanes, int count) {
+        if (lanes != L) {
+            FloatOps.super.softmaxTile(s, lanes, count);
+            return;
+        }
+        FloatVector max = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < count; i++) max = max.max(FloatVector.fromArray(FS, s, i * L));
+        FloatVector sum = FloatVector.zero(FS);
+        for (int i = 0; i < count; i++) {
+            FloatVector e = exp(FloatVector.fromArray(FS, s, i * L).sub(max));
+            e.intoArray(s, i * L);
+            sum = sum.add(e);
+        }
+        FloatVector inv = FloatVector.broadcast(FS, 1f).div(sum);
+        for (int i = 0; i < count; i++) FloatVector.fromArray(FS, s, i * L).mul(inv).intoArray(s, i * L);
+    }
+
+    /**
+     * Four columns of weights at a time over four vectors of the row (sixteen accumulators): per row four
+     * loads and four broadcasts feed sixteen FMAs.
+     */
+    @Override
+    public void weightedTile(float[] w, int lanes, int used, float[] rows, int rowOff, int stride, int count, int n,
+                             float[] out, int[] outOff) {
+        if (n % (4 * L) != 0) {
+            FloatOps.super.weightedTile(w, lanes, used, rows, rowOff, stride, count, n, out, outOff);
+            return;
+        }
+        for (int l0 = 0; l0 < used; l0 += 4) {
+            // A last group of fewer than four columns repeats its last one; those sums are not stored.
+            int la = l0, lb = Math.min(l0 + 1, used - 1), lc = Math.min(l0 + 2, used - 1), ld = Math.min(l0 + 3, used - 1);
+            for (int j = 0; j < n; j += 4 * L) {
+                FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+                for (int i = 0; i < count; i++) {
+                    int r = rowOff + i * stride + j;
+                    FloatVector v0 = FloatVector.fromArray(FS, rows, r);
+                    FloatVector v1 = FloatVector.fromArray(FS, rows, r + L);
+                    FloatVector v2 = FloatVector.fromArray(FS, rows, r + 2 * L);
+                    FloatVector v3 = FloatVector.fromArray(FS, rows, r + 3 * L);
+                    FloatVector x = FloatVector.broadcast(FS, w[i * lanes + la]);
+                    a0 = v0.fma(x, a0);
+                    a1 = v1.fma(x, a1);
+                    a2 = v2.fma(x, a2);
+                    a3 = v3.fma(x, a3);
+                    x = FloatVector.broadcast(FS, w[i * lanes + lb]);
+                    b0 = v0.fma(x, b0);
+                    b1 = v1.fma(x, b1);
+                    b2 = v2.fma(x, b2);
+                    b3 = v3.fma(x, b3);
+                    x = FloatVector.broadcast(FS, w[i * lanes + lc]);
+                    c0 = v0.fma(x, c0);
+                    c1 = v1.fma(x, c1);
+                    c2 = v2.fma(x, c2);
+                    c3 = v3.fma(x, c3);
+                    x = FloatVector.broadcast(FS, w[i * lanes + ld]);
+                    d0 = v0.fma(x, d0);
+                    d1 = v1.fma(x, d1);
+                    d2 = v2.fma(x, d2);
+                    d3 = v3.fma(x, d3);
+                }
+                int o = outOff[la] + j;
+                a0.intoArray(out, o);
+                a1.intoArray(out, o + L);
+                a2.intoArray(out, o + 2 * L);
+                a3.intoArray(out, o + 3 * L);
+                if (l0 + 1 < used) {
+                    o = outOff[lb] + j;
+                    b0.intoArray(out, o);
+                    b1.intoArray(out, o + L);
+                    b2.intoArray(out, o + 2 * L);
+                    b3.intoArray(out, o + 3 * L);
+                }
+                if (l0 + 2 < used) {
+                    o = outOff[lc] + j;
+                    c0.intoArray(out, o);
+                    c1.intoArray(out, o + L);
+                    c2.intoArray(out, o + 2 * L);
+                    c3.intoArray(out, o + 3 * L);
+                }
+                if (l0 + 3 < used) {
+                    o = outOff[ld] + j;
+                    d0.intoArray(out, o);
+                    d1.intoArray(out, o + L);
+                    d2.intoArray(out, o + 2 * L);
+                    d3.intoArray(out, o + 3 * L);
+                }
+            }
+        }
+    }
+
     /** One row per pass, its vectors loaded once for all four queries; 16 accumulators, so 512 bits only. */
     @Override
     public void dotRows4(float[] q, int[] qOff, float[] rows, int rowOff, int stride, int count, int n, float scale,
