@@ -13,8 +13,11 @@ import java.util.Objects;
  * Weights are read-only views of the mapped file; everything mutable lives in {@link DecoderState}.
  */
 final class Decoder implements LanguageModel {
-    /** Prompt tokens per batch: bounds the scratch memory while keeping matmuls wide. */
-    static final int CHUNK = 64;
+    /**
+     * Prompt tokens per batch: bounds the scratch memory while keeping matmuls wide. A prompt product converts each
+     * group of weights once per chunk (reading it from memory), so 128 tokens halve that cost against 64.
+     */
+    static final int CHUNK = 128;
 
     /** What a state must hold: attention KV caches and Gated DeltaNet states, by slot. */
     record StateLayout(int attentionLayers, int kvDim, int deltaNetLayers, DeltaNetConfig deltaNet, Activations.Sizes sizes) {

@@ -46,10 +46,10 @@ class DraftHeadTest {
 
     /** The head's logits after a prompt and a next token, against the double-precision reference of §4.9. */
     @ParameterizedTest
-    @ValueSource(ints = {2, 9, 70})                         // 70: the prompt runs in two chunks
+    @ValueSource(ints = {2, 9, Decoder.CHUNK + 6})          // the last: the prompt runs in two chunks
     void draftLogitsMatchTheSpecReference(int n) throws Exception {
         int[] ids = ModelTesting.randomIds(n, n, model.vocabSize());
-        ModelState s = model.newState(96);
+        ModelState s = model.newState(Decoder.CHUNK + 32);
         assertTrue(model.enableDraftHead(s));
         model.forward(s, ids, 0, n - 1, new float[model.vocabSize()], false);
         float[] engine = draftLogits(s, ids[n - 1]);

@@ -50,9 +50,9 @@ class ModelStateTest {
     @ValueSource(strings = {"qwen3", "qwen35"})
     void promptBatchGivesTheSameLogitsAsDecodingTokenByToken(String arch) {
         LanguageModel m = model(arch);
-        int[] ids = ModelTesting.randomIds(11, 150, 2048);   // more than two 64-token chunks
-        float[] batch = ModelTesting.promptLogits(m, m.newState(160), ids);
-        float[] steps = ModelTesting.stepLogits(m, m.newState(160), ids);
+        int[] ids = ModelTesting.randomIds(11, 2 * Decoder.CHUNK + 22, 2048);   // more than two chunks
+        float[] batch = ModelTesting.promptLogits(m, m.newState(ids.length), ids);
+        float[] steps = ModelTesting.stepLogits(m, m.newState(ids.length), ids);
         double e = ModelTesting.maxRowRelL2(batch, steps, m.vocabSize());
         assertTrue(e < 1e-5, arch + ": batch vs decode rel-L2 " + e);
     }
