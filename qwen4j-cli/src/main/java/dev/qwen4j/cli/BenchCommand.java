@@ -58,6 +58,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, defaultValue = "3", paramLabel = "N", description = "Repetitions per test (default ${DEFAULT-VALUE})")
     int repetitions;
 
+    @Option(names = "--kv-cache", paramLabel = "TYPE", description = "KV cache type: f32 (default) or f16")
+    String kvCache;
+
     @Option(names = "--json", description = "One JSON object per test (llama-bench field names) instead of the table")
     boolean json;
 
@@ -95,6 +98,7 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (repetitions < 1) throw new IllegalArgumentException("-r must be ≥ 1");
+        LoadOptions.KvCacheType cacheType = ModelOptions.kvCacheType(kvCache);
         for (int p : prompts) if (p < 0) throw new IllegalArgumentException("-p must be ≥ 0");
         for (int n : gens) if (n < 0) throw new IllegalArgumentException("-n must be ≥ 0");
         if (threads.isEmpty()) threads.add(Runtime.getRuntime().availableProcessors());
@@ -125,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             for (int t : threads) {
-                try (LanguageModel model = Models.load(file, LoadOptions.defaults().withThreads(t))) {
+                try (LanguageModel model = Models.load(file, LoadOptions.defaults().withThreads(t).withKvCacheType(cacheType))) {
                     for (int p : prompts) {
                         if (p > 0) report(out, new Result(type, size, params, t, p, 0, run(model, p, 0)));
                     }
@@ -183,6 +187,9 @@ final class BenchCommand implements Callable<Integer> {
             o.put("model_size", r.modelSize);
             o.put("model_n_params", r.params);
             o.put("n_threads", r.threads);
+            String cache = ModelOptions.kvCacheType(kvCache).name().toLowerCase(Locale.ROOT);
+            o.put("type_k", cache);
+            o.put("type_v", cache);
             o.put("n_prompt", r.nPrompt);
             o.put("n_gen", r.nGen);
             o.put("avg_ts", r.avg());

@@ -30,8 +30,22 @@ final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: one per core).")
     int threads;
 
+    @Option(names = "--kv-cache", paramLabel = "TYPE",
+            description = "Element type of the attention KV cache: f32 (default) or f16 (half the memory, values rounded as llama.cpp's f16 cache).")
+    String kvCache;
+
     @Option(names = "--verbose", description = "Print stack traces on errors.")
     boolean verbose;
+
+    /** The {@code --kv-cache} value (or a bench's), checked. */
+    static LoadOptions.KvCacheType kvCacheType(String value) {
+        if (value == null) return LoadOptions.KvCacheType.F32;
+        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> LoadOptions.KvCacheType.F32;
+            case "f16" -> LoadOptions.KvCacheType.F16;
+            default -> throw new IllegalArgumentException("--kv-cache " + value + " is not a cache type (f32 or f16)");
+        };
+    }
 
     /** Loads the model, showing progress on {@code err} when it takes more than a second. */
     Engine load(PrintWriter err) throws IOException {
@@ -51,7 +65,8 @@ final class ModelOptions {
             HubAccess.checkMemory(model, file, ctx, err);
         }
         try (StatusLine status = StatusLine.after(err, 1000, "loading " + file.getFileName())) {
-            Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(checkThreads("--threads", threads)));
+            Engine engine = Engine.load(file, LoadOptions.defaults().withThreads(checkThreads("--threads", threads))
+                    .withKvCacheType(kvCacheType(kvCache)));
             status.done("loaded " + engine.name() + " (" + engine.architecture() + ")");
             return engine;
         }

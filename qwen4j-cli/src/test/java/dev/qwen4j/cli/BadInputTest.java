@@ -57,6 +57,13 @@ class BadInputTest {
     }
 
     @Test
+    void theKvCacheTypeIsOneOfTheKnownOnes() {
+        assertOneLineError(CliRunner.run("run", "--offline", MODEL, "hi", "--kv-cache", "q8"), "--kv-cache q8 is not a cache type (f32 or f16)");
+        CliRunner.Run ok = CliRunner.run("run", "--offline", MODEL, "hi", "--kv-cache", "F16", "-n", "3", "--greedy");
+        org.junit.jupiter.api.Assertions.assertEquals(0, ok.exit(), ok.err());
+    }
+
+    @Test
     void draftingWithAHeadTheModelLacksIsRefused() {
         assertOneLineError(CliRunner.run("run", "--offline", MODEL, "hi", "--greedy", "--draft-head", "-n", "2"),
                 "--draft-head: this model has no draft head (no MTP block in its file)");

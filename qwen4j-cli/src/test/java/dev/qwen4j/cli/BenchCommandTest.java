@@ -38,6 +38,23 @@ class BenchCommandTest {
             assertTrue(((Number) o.get("stddev_ts")).doubleValue() >= 0);
         }
         assertTrue(Files.exists(cache.resolve("qwen3-micro-f32.gguf")), "synthetic model is kept for the next run");
+        assertEquals("f32", pp.get("type_k"));
+    }
+
+    @Test
+    void kvCacheTypeIsChosenAndReported() {
+        CliRunner.Run r = CliRunner.run("bench", "--synthetic", "qwen3-micro:f32", "-p", "20", "-n", "0", "-r", "1", "-t", "1",
+                "--kv-cache", "f16", "--json", "--cache-dir", cache.toString());
+        assertEquals(0, r.exit(), r.err());
+        Map<String, Object> pp = Json.parseObject(r.out().strip());
+        assertEquals("f16", pp.get("type_k"));
+        assertEquals("f16", pp.get("type_v"));
+
+        CliRunner.Run bad = CliRunner.run("bench", "--synthetic", "qwen3-micro:f32", "-p", "4", "-n", "0", "--kv-cache", "q4",
+                "--cache-dir", cache.toString());
+        assertEquals(1, bad.exit());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("--kv-cache q4 is not a cache type"), bad.err());
     }
 
     @Test

@@ -8,7 +8,7 @@ import java.util.Arrays;
 /**
  * Causal grouped-query attention over a {@link KvCache} (QWEN_SPEC.md §2.4). A decode step or a short verify pass
  * scores one query row and head at a time (heads and tokens sharing a KV head in pairs and fours) into a buffer of
- * length position+1; a prompt chunk on an F32 cache goes in tiles of queries held in SIMD lanes
+ * length position+1; a prompt chunk goes in tiles of queries held in SIMD lanes
  * ({@link #causalTiles}). Either way memory stays linear in the context, and the work runs on the kernel threads.
  */
 final class Attention {

@@ -276,6 +276,41 @@ abstract sealed class KvCache {
         }
 
         @Override
+        boolean tiles() {
+            return true;
+        }
+
+        /**
+         * The tile kernels run on F32 copies of the rows they read (the slice at {@code off} of positions
+         * 0..count-1, one thread's scratch): the conversion loop is vectorised by the JIT and costs one conversion
+         * per element where the kernels do a lane's worth of multiply-adds.
+         */
+        @Override
+        void scoresTile(float[] qt, int lanes, int count, int off, int n, float scale, float[] out) {
+            float[] rows = widen(keys, count, off, n);
+            OPS.scoresTile(qt, lanes, rows, 0, n, count, n, scale, out);
+        }
+
+        @Override
+        void weightedTile(float[] w, int lanes, int used, int count, int off, int n, float[] out, int[] outOff) {
+            float[] rows = widen(values, count, off, n);
+            OPS.weightedTile(w, lanes, used, rows, 0, n, count, n, out, outOff);
+        }
+
+        private static final ThreadLocal<float[][]> WIDE = ThreadLocal.withInitial(() -> new float[1][0]);
+
+        private float[] widen(short[] src, int count, int off, int n) {
+            float[][] holder = WIDE.get();
+            if (holder[0].length < count * n) holder[0] = new float[Math.max(count * n, 2 * holder[0].length)];
+            float[] dst = holder[0];
+            for (int p = 0; p < count; p++) {
+                int from = p * kvDim + off, to = p * n;
+                for (int i = 0; i < n; i++) dst[to + i] = Float.float16ToFloat(src[from + i]);
+            }
+            return dst;
+        }
+
+        @Override
         long byteSize() {
             return 2L * (keys.length + values.length);
         }
