@@ -50,7 +50,7 @@ final class DecoderState implements ModelState {
         this.deltaNets = new GatedDeltaNet.State[layout.deltaNetLayers()];
         for (int i = 0; i < deltaNets.length; i++) deltaNets[i] = new GatedDeltaNet.State(layout.deltaNet());
         this.deltaNetConfig = layout.deltaNet();
-        this.activations = new Activations(layout.sizes(), Math.min(Decoder.CHUNK, capacity), capacity);
+        this.activations = new Activations(layout.sizes(), Math.min(model.chunk(), capacity), capacity);
     }
 
     KvCache kvCache(int slot) {

@@ -46,7 +46,7 @@ class DraftHeadTest {
 
     /** The head's logits after a prompt and a next token, against the double-precision reference of §4.9. */
     @ParameterizedTest
-    @ValueSource(ints = {2, 9, Decoder.CHUNK + 6})          // the last: the prompt runs in two chunks
+    @ValueSource(ints = {2, 9, Decoder.CHUNK + 6})          // the last: the prompt runs in several chunks
     void draftLogitsMatchTheSpecReference(int n) throws Exception {
         int[] ids = ModelTesting.randomIds(n, n, model.vocabSize());
         ModelState s = model.newState(Decoder.CHUNK + 32);

@@ -96,7 +96,7 @@ class EngineVsReferenceTest {
     }
 
     /**
-     * A prompt of two chunks (the second, of 26 tokens, starting after cached positions) attends in tiles of
+     * A prompt of several chunks (each after the first starting after cached positions) attends in tiles of
      * queries; group sizes 2, 3 and 8 make tiles hold whole tokens, straddle them, or hold two tokens' heads.
      */
     @ParameterizedTest(name = "{0}, {1} query heads over {2} KV heads")
@@ -131,7 +131,7 @@ class EngineVsReferenceTest {
             for (int i = 0; i < all.length; i++) {
                 worst = Math.max(worst, LogitMetrics.relL2(engine, i * v, ModelTesting.toFloat(ref.next(all[i])), 0, v));
             }
-            System.out.printf("engine vs reference, %s %d/%d heads, two-chunk prompt: max rel-L2 %.3g%n", preset, heads, kvHeads, worst);
+            System.out.printf("engine vs reference, %s %d/%d heads, prompt of several chunks: max rel-L2 %.3g%n", preset, heads, kvHeads, worst);
             assertTrue(worst <= 1e-5, preset + ": max rel-L2 " + worst);
         }
     }
