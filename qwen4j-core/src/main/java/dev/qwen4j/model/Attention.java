@@ -37,7 +37,7 @@ final class Attention {
                 cache.store(start + t, a.k, t * kvDim, a.v, t * kvDim);
             }
         });
-        if (tokens >= TILE_MIN && cache.tiles()) {
+        if (tokens >= TILE_MIN) {
             causalTiles(kernels, c, cache, a, start, tokens, qRowStride, qHeadStride);
             return;
         }
@@ -83,8 +83,9 @@ final class Attention {
      * A prompt chunk's attention in tiles of {@link FloatOps#tileLanes()} queries that share a KV head (the chunk's
      * queries of a KV group in order, token-major): the queries transposed so each is a lane, scored against the
      * cached keys up to the tile's last position with no reduction across lanes, the positions after each query's
-     * own masked out, a softmax down each lane, then the value sums. Memory stays linear in the context: one tile
-     * of scores per thread.
+     * own masked out, a softmax down each lane, then the value sums. The KV head's cached rows are first copied out
+     * back to back (once per thread and head, whatever the cache's element type). Memory stays linear in the
+     * context: one tile of scores and one head's rows per thread.
      */
     private static void causalTiles(Kernels kernels, ModelConfig c, KvCache cache, Activations a, int start, int tokens,
                                     int qRowStride, int qHeadStride) {
@@ -97,10 +98,12 @@ final class Attention {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         kernels.parallelFor(c.kvHeads() * tilesPerGroup, 1, (from, to) -> {
             Tile tile = TILE.get().ensure(lanes, headDim, start + tokens);
+            // A KV head's rows are copied out once per run of its tiles (later tiles first: the first copies all).
+            int copiedHead = -1, copied = 0;
             for (int u = from; u < to; u++) {
                 // Later tiles see more positions: hand them out first so the threads finish together.
                 int unit = c.kvHeads() * tilesPerGroup - 1 - u;
-                int g = unit % c.kvHeads(), q0 = unit / c.kvHeads() * lanes;
+                int g = unit / tilesPerGroup, q0 = unit % tilesPerGroup * lanes;
                 int used = Math.min(lanes, perGroup - q0);
                 int last = 0;
                 for (int l = 0; l < lanes; l++) {
@@ -113,12 +116,20 @@ final class Attention {
                     last = Math.max(last, start + t);
                 }
                 int count = last + 1;
-                cache.scoresTile(tile.qt, lanes, count, g * headDim, headDim, scale, tile.scores);
+                if (g != copiedHead) {
+                    copiedHead = g;
+                    copied = 0;
+                }
+                if (copied < count) {
+                    cache.copyRows(copied, count, g * headDim, headDim, tile.keys, tile.values);
+                    copied = count;
+                }
+                OPS.scoresTile(tile.qt, lanes, tile.keys, 0, headDim, count, headDim, scale, tile.scores);
                 for (int l = 0; l < lanes; l++) {
                     for (int p = tile.position[l] + 1; p < count; p++) tile.scores[p * lanes + l] = Float.NEGATIVE_INFINITY;
                 }
                 OPS.softmaxTile(tile.scores, lanes, count);
-                cache.weightedTile(tile.scores, lanes, used, count, g * headDim, headDim, a.attn, tile.outOff);
+                OPS.weightedTile(tile.scores, lanes, used, tile.values, 0, headDim, count, headDim, a.attn, tile.outOff);
             }
         });
     }
@@ -127,12 +138,19 @@ final class Attention {
     private static final class Tile {
         float[] qt = new float[0];
         float[] scores = new float[0];
+        /** One KV head's keys and values, rows back to back ({@link KvCache#copyRows}). */
+        float[] keys = new float[0];
+        float[] values = new float[0];
         int[] position = new int[0];
         int[] outOff = new int[0];
 
         Tile ensure(int lanes, int headDim, int positions) {
             if (qt.length < lanes * headDim) qt = new float[lanes * headDim];
             if (scores.length < lanes * positions) scores = new float[Math.max(lanes * positions, 2 * scores.length)];
+            if (keys.length < headDim * positions) {
+                keys = new float[Math.max(headDim * positions, 2 * keys.length)];
+                values = new float[keys.length];
+            }
             if (position.length < lanes) {
                 position = new int[lanes];
                 outOff = new int[lanes];

@@ -86,20 +86,12 @@ abstract sealed class KvCache {
         for (int j = 0; j < 4; j++) weightedValues(w[j], count, off, out, outOff[j], n);
     }
 
-    /** Whether {@link #scoresTile} and {@link #weightedTile} read the cache directly (else they are not used). */
-    boolean tiles() {
-        return false;
-    }
-
-    /** {@link FloatOps#scoresTile} of transposed queries {@code qt} against keys 0..count-1 at {@code off}. */
-    void scoresTile(float[] qt, int lanes, int count, int off, int n, float scale, float[] out) {
-        throw new UnsupportedOperationException(type() + " cache has no tiles");
-    }
-
-    /** {@link FloatOps#weightedTile} of weights {@code w} over values 0..count-1 at {@code off}. */
-    void weightedTile(float[] w, int lanes, int used, int count, int off, int n, float[] out, int[] outOff) {
-        throw new UnsupportedOperationException(type() + " cache has no tiles");
-    }
+    /**
+     * Positions {@code [from, to)} of the slice at {@code off} (n values: one KV head), keys into {@code keys} and
+     * values into {@code values} as F32, row p at {@code p·n}: the rows prompt tiles read, back to back (in the cache
+     * they lie kvDim apart, 4 KB on most models, and walks down them keep hitting one L1 set).
+     */
+    abstract void copyRows(int from, int to, int off, int n, float[] keys, float[] values);
 
     abstract long byteSize();
 
@@ -183,18 +175,11 @@ abstract sealed class KvCache {
         }
 
         @Override
-        boolean tiles() {
-            return true;
-        }
-
-        @Override
-        void scoresTile(float[] qt, int lanes, int count, int off, int n, float scale, float[] out) {
-            OPS.scoresTile(qt, lanes, keys, off, kvDim, count, n, scale, out);
-        }
-
-        @Override
-        void weightedTile(float[] w, int lanes, int used, int count, int off, int n, float[] out, int[] outOff) {
-            OPS.weightedTile(w, lanes, used, values, off, kvDim, count, n, out, outOff);
+        void copyRows(int from, int to, int off, int n, float[] keysOut, float[] valuesOut) {
+            for (int p = from; p < to; p++) {
+                System.arraycopy(keys, p * kvDim + off, keysOut, p * n, n);
+                System.arraycopy(values, p * kvDim + off, valuesOut, p * n, n);
+            }
         }
 
         @Override
@@ -275,39 +260,14 @@ abstract sealed class KvCache {
             for (int i = 0; i < n; i++) out[outOff + i] += a * Float.float16ToFloat(values[v + i]);
         }
 
+        /** The JIT vectorises these conversions. */
         @Override
-        boolean tiles() {
-            return true;
-        }
-
-        /**
-         * The tile kernels run on F32 copies of the rows they read (the slice at {@code off} of positions
-         * 0..count-1, one thread's scratch): the conversion loop is vectorised by the JIT and costs one conversion
-         * per element where the kernels do a lane's worth of multiply-adds.
-         */
-        @Override
-        void scoresTile(float[] qt, int lanes, int count, int off, int n, float scale, float[] out) {
-            float[] rows = widen(keys, count, off, n);
-            OPS.scoresTile(qt, lanes, rows, 0, n, count, n, scale, out);
-        }
-
-        @Override
-        void weightedTile(float[] w, int lanes, int used, int count, int off, int n, float[] out, int[] outOff) {
-            float[] rows = widen(values, count, off, n);
-            OPS.weightedTile(w, lanes, used, rows, 0, n, count, n, out, outOff);
-        }
-
-        private static final ThreadLocal<float[][]> WIDE = ThreadLocal.withInitial(() -> new float[1][0]);
-
-        private float[] widen(short[] src, int count, int off, int n) {
-            float[][] holder = WIDE.get();
-            if (holder[0].length < count * n) holder[0] = new float[Math.max(count * n, 2 * holder[0].length)];
-            float[] dst = holder[0];
-            for (int p = 0; p < count; p++) {
-                int from = p * kvDim + off, to = p * n;
-                for (int i = 0; i < n; i++) dst[to + i] = Float.float16ToFloat(src[from + i]);
+        void copyRows(int from, int to, int off, int n, float[] keysOut, float[] valuesOut) {
+            for (int p = from; p < to; p++) {
+                int src = p * kvDim + off, dst = p * n;
+                for (int i = 0; i < n; i++) keysOut[dst + i] = Float.float16ToFloat(keys[src + i]);
+                for (int i = 0; i < n; i++) valuesOut[dst + i] = Float.float16ToFloat(values[src + i]);
             }
-            return dst;
         }
 
         @Override
