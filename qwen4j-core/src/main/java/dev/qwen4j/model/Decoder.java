@@ -151,12 +151,12 @@ final class Decoder implements LanguageModel {
     /** §3.1 / §4.3, one pre-norm layer over n rows of {@code a.h} at positions start..: h += mixer(norm(h)); h += ffn(norm(h)). */
     private void runLayer(DecoderLayer layer, Activations a, DecoderState state, int start, int n) {
         int hidden = config.hidden();
-        RmsNorm.rows(a.h, layer.inputNorm(), config.rmsEps(), a.x, n);
+        RmsNorm.rows(kernels, a.h, layer.inputNorm(), config.rmsEps(), a.x, n);
         layer.mixer().forward(kernels, a, state, start, n);
-        Linear.addInPlace(a.h, a.y, n * hidden);
-        RmsNorm.rows(a.h, layer.ffnNorm(), config.rmsEps(), a.x, n);
+        Linear.addInPlace(kernels, a.h, a.y, n, hidden);
+        RmsNorm.rows(kernels, a.h, layer.ffnNorm(), config.rmsEps(), a.x, n);
         layer.ffn().apply(kernels, a, n);
-        Linear.addInPlace(a.h, a.y, n * hidden);
+        Linear.addInPlace(kernels, a.h, a.y, n, hidden);
     }
 
     @Override

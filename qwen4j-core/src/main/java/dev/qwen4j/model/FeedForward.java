@@ -16,7 +16,9 @@ record FeedForward(Tensor gate, Tensor up, Tensor down) {
     /** Reads a.x, writes a.y. */
     void apply(Kernels kernels, Activations a, int tokens) {
         Linear.projectAll(kernels, new Tensor[] {gate, up}, a.x, tokens, new float[][] {a.ffnGate, a.ffnUp});
-        OPS.siluMul(a.ffnGate, 0, a.ffnUp, 0, tokens * Math.toIntExact(up.rows()));
+        int width = Math.toIntExact(up.rows());
+        kernels.parallelFor(tokens, RmsNorm.ROW_GRAIN, (from, to) ->
+                OPS.siluMul(a.ffnGate, from * width, a.ffnUp, from * width, (to - from) * width));
         Linear.project(kernels, down, a.ffnGate, tokens, a.y);
     }
 }

@@ -29,7 +29,7 @@ final class Linear {
         }
     }
 
-    static void addInPlace(float[] h, float[] delta, int n) {
-        OPS.add(h, delta, n);
+    static void addInPlace(Kernels kernels, float[] h, float[] delta, int rows, int width) {
+        kernels.parallelFor(rows, RmsNorm.ROW_GRAIN, (from, to) -> OPS.axpy(1f, delta, from * width, h, from * width, (to - from) * width));
     }
 }

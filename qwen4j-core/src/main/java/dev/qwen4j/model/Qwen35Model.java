@@ -30,8 +30,8 @@ final class Qwen35Model {
             Linear.projectAll(kernels, new Tensor[] {wqGate, wk, wv}, a.x, tokens, new float[][] {a.q, a.k, a.v});
             int hd = c.headDim();
             int qRow = 2 * c.heads() * hd;
-            RmsNorm.heads(a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
-            RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
+            RmsNorm.heads(kernels, a.q, 0, tokens * c.heads(), 2 * hd, qNorm, c.rmsEps());   // the query halves only
+            RmsNorm.heads(kernels, a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
             Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, qRow, 2 * hd);
             int attnDim = c.heads() * hd;
             for (int t = 0; t < tokens; t++) {

@@ -19,8 +19,8 @@ final class Qwen3Model {
         public void forward(Kernels kernels, Activations a, DecoderState state, int start, int tokens) {
             Linear.projectAll(kernels, new Tensor[] {wq, wk, wv}, a.x, tokens, new float[][] {a.q, a.k, a.v});
             int hd = c.headDim();
-            RmsNorm.heads(a.q, 0, tokens * c.heads(), hd, qNorm, c.rmsEps());
-            RmsNorm.heads(a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
+            RmsNorm.heads(kernels, a.q, 0, tokens * c.heads(), hd, qNorm, c.rmsEps());
+            RmsNorm.heads(kernels, a.k, 0, tokens * c.kvHeads(), hd, kNorm, c.rmsEps());
             Attention.causal(kernels, c, rope, state.kvCache(cacheSlot), a, start, tokens, c.heads() * hd, hd);
             Linear.project(kernels, wo, a.attn, tokens, a.y);
         }

@@ -1,6 +1,7 @@
 package dev.qwen4j.model;
 
 import dev.qwen4j.tensor.FloatOps;
+import dev.qwen4j.tensor.Kernels;
 
 /** RMSNorm (QWEN_SPEC.md §2.1): {@code y = x / sqrt(mean(x²) + eps) · w}, computed in fp32. */
 final class RmsNorm {
@@ -14,16 +15,26 @@ final class RmsNorm {
         OPS.scaleMul(x, xOff, inverseRms(x, xOff, n, eps), weight, out, outOff, n);
     }
 
-    /** Each of {@code rows} consecutive vectors of length {@code weight.length}. */
-    static void rows(float[] x, float[] weight, float eps, float[] out, int rows) {
+    /** Each of {@code rows} consecutive vectors of length {@code weight.length}; a prompt chunk's on the kernel threads. */
+    static void rows(Kernels kernels, float[] x, float[] weight, float eps, float[] out, int rows) {
         int n = weight.length;
-        for (int r = 0; r < rows; r++) apply(x, r * n, weight, eps, out, r * n, n);
+        kernels.parallelFor(rows, ROW_GRAIN, (from, to) -> {
+            for (int r = from; r < to; r++) apply(x, r * n, weight, eps, out, r * n, n);
+        });
     }
 
-    /** Per-head norm (QK-norm): {@code count} heads of {@code weight.length} values, {@code stride} apart. */
-    static void heads(float[] x, int off, int count, int stride, float[] weight, float eps) {
-        for (int h = 0; h < count; h++) apply(x, off + h * stride, weight, eps, x, off + h * stride, weight.length);
+    /**
+     * Per-head norm (QK-norm): {@code count} heads of {@code weight.length} values, {@code stride} apart; a prompt
+     * chunk's on the kernel threads.
+     */
+    static void heads(Kernels kernels, float[] x, int off, int count, int stride, float[] weight, float eps) {
+        kernels.parallelFor(count, 4 * ROW_GRAIN, (from, to) -> {
+            for (int h = from; h < to; h++) apply(x, off + h * stride, weight, eps, x, off + h * stride, weight.length);
+        });
     }
+
+    /** Rows per chunk of work: a decode step or a short verify pass stays on the calling thread. */
+    static final int ROW_GRAIN = 16;
 
     /**
      * The gated variant of the Gated DeltaNet output (§2.1): {@code RMSNorm(x; w) · silu(z)}, written into z
