@@ -134,7 +134,10 @@ final class Attention {
         });
     }
 
-    /** One thread's tile buffers, grown as contexts grow: the kernel threads are fixed, so they are kept. */
+    /**
+     * One thread's tile buffers, grown as contexts grow (by a quarter at least, not doubled: at a 32K context a
+     * thread's copy of one KV head is 32 MB with 128-wide heads). The kernel threads are fixed, so they are kept.
+     */
     private static final class Tile {
         float[] qt = new float[0];
         float[] scores = new float[0];
@@ -146,9 +149,9 @@ final class Attention {
 
         Tile ensure(int lanes, int headDim, int positions) {
             if (qt.length < lanes * headDim) qt = new float[lanes * headDim];
-            if (scores.length < lanes * positions) scores = new float[Math.max(lanes * positions, 2 * scores.length)];
+            if (scores.length < lanes * positions) scores = new float[Math.max(lanes * positions, scores.length + scores.length / 4)];
             if (keys.length < headDim * positions) {
-                keys = new float[Math.max(headDim * positions, 2 * keys.length)];
+                keys = new float[Math.max(headDim * positions, keys.length + keys.length / 4)];
                 values = new float[keys.length];
             }
             if (position.length < lanes) {
