@@ -6,6 +6,12 @@ package dev.qwen4j.model;
  * Buffers a model family does not use have length 0.
  */
 final class Activations {
+    /**
+     * Rows of a chunk per piece of row-wise work on the kernel threads (norms, activations, residual adds, RoPE):
+     * a decode step or a short verify pass stays on the calling thread.
+     */
+    static final int ROW_GRAIN = 16;
+
     final int chunk;
     /** Residual stream, normalised input of a block, output of a block: chunk × hidden. */
     final float[] h, x, y;

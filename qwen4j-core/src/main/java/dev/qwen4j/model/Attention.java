@@ -30,7 +30,7 @@ final class Attention {
         int attnDim = heads * c.headDim();
         a.angles(rope, start, tokens);
         cache.ensure(start + tokens);
-        kernels.parallelFor(tokens, 8, (from, to) -> {
+        kernels.parallelFor(tokens, Activations.ROW_GRAIN, (from, to) -> {
             for (int t = from; t < to; t++) {
                 for (int h = 0; h < heads; h++) rope.rotate(a.q, t * qRowStride + h * qHeadStride, a.cos, a.sin, t);
                 for (int h = 0; h < c.kvHeads(); h++) rope.rotate(a.k, t * kvDim + h * c.headDim(), a.cos, a.sin, t);
@@ -105,7 +105,6 @@ final class Attention {
                 int unit = c.kvHeads() * tilesPerGroup - 1 - u;
                 int g = unit / tilesPerGroup, q0 = unit % tilesPerGroup * lanes;
                 int used = Math.min(lanes, perGroup - q0);
-                int last = 0;
                 for (int l = 0; l < lanes; l++) {
                     int i = q0 + Math.min(l, used - 1);
                     int t = i / group, h = g * group + i % group;
@@ -113,9 +112,8 @@ final class Attention {
                     for (int d = 0; d < headDim; d++) tile.qt[d * lanes + l] = a.q[qOff + d];
                     tile.position[l] = start + t;
                     tile.outOff[l] = t * attnDim + h * headDim;
-                    last = Math.max(last, start + t);
                 }
-                int count = last + 1;
+                int count = start + (q0 + used - 1) / group + 1;    // up to the tile's last token (queries go token-major)
                 if (g != copiedHead) {
                     copiedHead = g;
                     copied = 0;

@@ -17,7 +17,7 @@ record FeedForward(Tensor gate, Tensor up, Tensor down) {
     void apply(Kernels kernels, Activations a, int tokens) {
         Linear.projectAll(kernels, new Tensor[] {gate, up}, a.x, tokens, new float[][] {a.ffnGate, a.ffnUp});
         int width = Math.toIntExact(up.rows());
-        kernels.parallelFor(tokens, RmsNorm.ROW_GRAIN, (from, to) ->
+        kernels.parallelFor(tokens, Activations.ROW_GRAIN, (from, to) ->
                 OPS.siluMul(a.ffnGate, from * width, a.ffnUp, from * width, (to - from) * width));
         Linear.project(kernels, down, a.ffnGate, tokens, a.y);
     }

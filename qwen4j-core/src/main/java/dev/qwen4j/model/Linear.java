@@ -29,7 +29,8 @@ final class Linear {
         }
     }
 
+    /** The residual add {@code h += delta} over {@code rows} rows of {@code width}; a prompt chunk's on the kernel threads. */
     static void addInPlace(Kernels kernels, float[] h, float[] delta, int rows, int width) {
-        kernels.parallelFor(rows, RmsNorm.ROW_GRAIN, (from, to) -> OPS.axpy(1f, delta, from * width, h, from * width, (to - from) * width));
+        kernels.parallelFor(rows, Activations.ROW_GRAIN, (from, to) -> OPS.add(h, from * width, delta, from * width, (to - from) * width));
     }
 }

@@ -18,7 +18,7 @@ final class RmsNorm {
     /** Each of {@code rows} consecutive vectors of length {@code weight.length}; a prompt chunk's on the kernel threads. */
     static void rows(Kernels kernels, float[] x, float[] weight, float eps, float[] out, int rows) {
         int n = weight.length;
-        kernels.parallelFor(rows, ROW_GRAIN, (from, to) -> {
+        kernels.parallelFor(rows, Activations.ROW_GRAIN, (from, to) -> {
             for (int r = from; r < to; r++) apply(x, r * n, weight, eps, out, r * n, n);
         });
     }
@@ -28,13 +28,11 @@ final class RmsNorm {
      * chunk's on the kernel threads.
      */
     static void heads(Kernels kernels, float[] x, int off, int count, int stride, float[] weight, float eps) {
-        kernels.parallelFor(count, 4 * ROW_GRAIN, (from, to) -> {
+        kernels.parallelFor(count, 4 * Activations.ROW_GRAIN, (from, to) -> {
             for (int h = from; h < to; h++) apply(x, off + h * stride, weight, eps, x, off + h * stride, weight.length);
         });
     }
 
-    /** Rows per chunk of work: a decode step or a short verify pass stays on the calling thread. */
-    static final int ROW_GRAIN = 16;
 
     /**
      * The gated variant of the Gated DeltaNet output (§2.1): {@code RMSNorm(x; w) · silu(z)}, written into z

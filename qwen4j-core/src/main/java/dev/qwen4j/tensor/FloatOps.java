@@ -150,8 +150,8 @@ public interface FloatOps {
     /** {@code y[yOff + i] += alpha·x[xOff + i]}. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
 
-    /** {@code y[i] += x[i]} for {@code i < n} (the residual add). */
-    void add(float[] y, float[] x, int n);
+    /** {@code y[yOff + i] += x[xOff + i]} for {@code i < n} (the residual add). */
+    void add(float[] y, int yOff, float[] x, int xOff, int n);
 
     /** {@code x[off + i] *= s}. */
     void scale(float[] x, int off, int n, float s);

@@ -28,8 +28,8 @@ public final class PortableFloatOps implements FloatOps {
     }
 
     @Override
-    public void add(float[] y, float[] x, int n) {
-        for (int i = 0; i < n; i++) y[i] += x[i];
+    public void add(float[] y, int yOff, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] += x[xOff + i];
     }
 
     @Override

@@ -41,22 +41,9 @@ class EngineVsReferenceTest {
         SyntheticModel.write(file, SyntheticModel.preset(preset), type, 7);
         int[] prompt = ModelTesting.randomIds(1, 20, 282);
         int[] decode = ModelTesting.randomIds(2, 4, 282);
-        float[] engine;
-        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(1))) {
-            ModelState s = m.newState(32);
-            engine = ModelTesting.concat(ModelTesting.promptLogits(m, s, prompt), ModelTesting.stepLogits(m, s, decode));
-        }
-        try (ReferenceModel ref = new ReferenceModel(file)) {
-            int v = ref.vocab();
-            int[] all = ModelTesting.concat(prompt, decode);
-            double worst = 0;
-            for (int i = 0; i < all.length; i++) {
-                float[] expected = ModelTesting.toFloat(ref.next(all[i]));
-                worst = Math.max(worst, LogitMetrics.relL2(engine, i * v, expected, 0, v));
-            }
-            System.out.printf("engine vs reference, %s %s: max rel-L2 %.3g%n", preset, type, worst);
-            assertTrue(worst <= tolerance, preset + " " + type + ": max rel-L2 " + worst);
-        }
+        double worst = worstRowAgainstReference(file, 1, prompt, decode);
+        System.out.printf("engine vs reference, %s %s: max rel-L2 %.3g%n", preset, type, worst);
+        assertTrue(worst <= tolerance, preset + " " + type + ": max rel-L2 " + worst);
     }
 
     /** Hidden 256 and FFN 512, so that K-quant blocks (256) fit most rows; the others fall back to Q8_0. */
@@ -78,21 +65,9 @@ class EngineVsReferenceTest {
         SyntheticModel.write(file, wide, type, 9);
         int[] prompt = ModelTesting.randomIds(1, 12, 282);
         int[] decode = ModelTesting.randomIds(2, 3, 282);
-        float[] engine;
-        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(1))) {
-            ModelState s = m.newState(16);
-            engine = ModelTesting.concat(ModelTesting.promptLogits(m, s, prompt), ModelTesting.stepLogits(m, s, decode));
-        }
-        try (ReferenceModel ref = new ReferenceModel(file)) {
-            int v = ref.vocab();
-            int[] all = ModelTesting.concat(prompt, decode);
-            double worst = 0;
-            for (int i = 0; i < all.length; i++) {
-                worst = Math.max(worst, LogitMetrics.relL2(engine, i * v, ModelTesting.toFloat(ref.next(all[i])), 0, v));
-            }
-            System.out.printf("engine vs reference, %s hidden 256 %s: max rel-L2 %.3g%n", preset, type, worst);
-            assertTrue(worst <= tolerance, preset + " " + type + ": max rel-L2 " + worst);
-        }
+        double worst = worstRowAgainstReference(file, 1, prompt, decode);
+        System.out.printf("engine vs reference, %s hidden 256 %s: max rel-L2 %.3g%n", preset, type, worst);
+        assertTrue(worst <= tolerance, preset + " " + type + ": max rel-L2 " + worst);
     }
 
     /**
@@ -119,9 +94,19 @@ class EngineVsReferenceTest {
         SyntheticModel.write(file, shape, GgmlType.F32, 11);
         int[] prompt = ModelTesting.randomIds(3, Decoder.CHUNK + 26, 282);
         int[] decode = ModelTesting.randomIds(4, 2, 282);
+        double worst = worstRowAgainstReference(file, 2, prompt, decode);
+        System.out.printf("engine vs reference, %s %d/%d heads, prompt of several chunks: max rel-L2 %.3g%n", preset, heads, kvHeads, worst);
+        assertTrue(worst <= 1e-5, preset + ": max rel-L2 " + worst);
+    }
+
+    /**
+     * The engine fed {@code prompt} as one prompt then {@code decode} one step at a time, on {@code threads} threads,
+     * against the reference fed every token: the largest rel-L2 of any row's logits.
+     */
+    private static double worstRowAgainstReference(Path file, int threads, int[] prompt, int[] decode) throws Exception {
         float[] engine;
-        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(2))) {
-            ModelState s = m.newState(Decoder.CHUNK + 32);
+        try (LanguageModel m = Models.load(file, LoadOptions.defaults().withThreads(threads))) {
+            ModelState s = m.newState(prompt.length + decode.length);
             engine = ModelTesting.concat(ModelTesting.promptLogits(m, s, prompt), ModelTesting.stepLogits(m, s, decode));
         }
         try (ReferenceModel ref = new ReferenceModel(file)) {
@@ -131,8 +116,7 @@ class EngineVsReferenceTest {
             for (int i = 0; i < all.length; i++) {
                 worst = Math.max(worst, LogitMetrics.relL2(engine, i * v, ModelTesting.toFloat(ref.next(all[i])), 0, v));
             }
-            System.out.printf("engine vs reference, %s %d/%d heads, prompt of several chunks: max rel-L2 %.3g%n", preset, heads, kvHeads, worst);
-            assertTrue(worst <= 1e-5, preset + ": max rel-L2 " + worst);
+            return worst;
         }
     }
 

@@ -55,8 +55,8 @@ class FloatOpsParityTest {
             PORTABLE.axpy(0.37f, x, 2, y1, 4, n);
             VECTOR.axpy(0.37f, x, 2, y2, 4, n);
             assertArrayEquals(y1, y2, 1e-6f, "axpy n " + n);
-            PORTABLE.add(y1, x, n);
-            VECTOR.add(y2, x, n);
+            PORTABLE.add(y1, 3, x, 1, n);
+            VECTOR.add(y2, 3, x, 1, n);
             assertArrayEquals(y1, y2, 1e-6f, "add n " + n);
             PORTABLE.scale(y1, 1, n, -1.5f);
             VECTOR.scale(y2, 1, n, -1.5f);

@@ -469,10 +469,12 @@ public final class VectorFloatOps implements FloatOps {
     }
 
     @Override
-    public void add(float[] y, float[] x, int n) {
+    public void add(float[] y, int yOff, float[] x, int xOff, int n) {
         int i = 0;
-        for (; i + L <= n; i += L) FloatVector.fromArray(FS, y, i).add(FloatVector.fromArray(FS, x, i)).intoArray(y, i);
-        for (; i < n; i++) y[i] += x[i];
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(FS, y, yOff + i).add(FloatVector.fromArray(FS, x, xOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += x[xOff + i];
     }
 
     @Override
