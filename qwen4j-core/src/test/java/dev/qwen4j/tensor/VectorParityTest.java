@@ -61,7 +61,8 @@ class VectorParityTest {
                 Tensor w = RandomWeights.tensor(type, rows, n, 2000 + type.id + n);
                 long bytes = vector.prepare(java.util.List.of(w));
                 if (type != GgmlType.F16) assertTrue(bytes > 0, type + " weights are packed");
-                for (int batch : new int[] {1, 2, 3, 4, 5, 16, 17, 64}) {
+                // Batches of 16 or more: Q8_0 passes of 6 and 5 tokens (16 = 6+5+5, 18 = 3×6, 21 = 6+3×5, 64 = 9×6+2×5).
+                for (int batch : new int[] {1, 2, 3, 4, 5, 16, 17, 18, 21, 64}) {
                     float[] x = RandomWeights.vector(n * batch, batch * 17L + n);
                     float[] expected = new float[rows * batch];
                     float[] got = new float[rows * batch];

@@ -208,8 +208,9 @@ final class PackedQ8 {
      * {@link #TOKENS} tokens run over it: per element two weight vectors (the G rows) and 6 broadcast token quants
      * feed 12 FMAs into exact block sums (|Σ| ≤ 32·127² < 2^24), and each block closes with one FMA per sum by
      * d_w (per lane) × d_x into totals that stay in registers for the whole row: no accumulator array, no
-     * transposed activations, each token's G results stored once, contiguous. A pass past the end of the batch
-     * repeats its last token; those totals are not stored.
+     * transposed activations, each token's G results stored once, contiguous. The last passes take 5 tokens so
+     * that the passes fit the batch ({@link #narrowPasses}; C2 compiles the loop once for each width); a pass past
+     * the end of a small batch repeats its last token, and those totals are not stored.
      */
     static void multiplyTokens(Tensor w, MemorySegment p, Activations a, float[] out, int g0, int g1) {
         int rows = Math.toIntExact(w.rows());
@@ -222,9 +223,11 @@ final class PackedQ8 {
         s.ensureGroup(n, blocks);
         float[] wf = s.gw;
         float[] wd = s.gwd;
+        int wide = passes(batch) - narrowPasses(batch);
         for (int g = g0; g < g1; g++) {
             unpack(p, g, blocks, wf, wd);
-            for (int t0 = 0; t0 < batch; t0 += TOKENS) {
+            for (int pass = 0, t0 = 0; t0 < batch; pass++) {
+                boolean six = pass < wide;
                 int u0 = Math.min(t0 + 0, batch - 1);
                 int x0 = u0 * n, y0 = u0 * blocks;
                 int u1 = Math.min(t0 + 1, batch - 1);
@@ -258,9 +261,11 @@ final class PackedQ8 {
                         FloatVector q4 = FloatVector.broadcast(FS, xq[x4 + k]);
                         s40 = w0.fma(q4, s40);
                         s41 = w1.fma(q4, s41);
-                        FloatVector q5 = FloatVector.broadcast(FS, xq[x5 + k]);
-                        s50 = w0.fma(q5, s50);
-                        s51 = w1.fma(q5, s51);
+                        if (six) {
+                            FloatVector q5 = FloatVector.broadcast(FS, xq[x5 + k]);
+                            s50 = w0.fma(q5, s50);
+                            s51 = w1.fma(q5, s51);
+                        }
                     }
                     FloatVector d0 = FloatVector.fromArray(FS, wd, b * G);
                     FloatVector d1 = FloatVector.fromArray(FS, wd, b * G + L);
@@ -279,9 +284,11 @@ final class PackedQ8 {
                     float e4 = xd[y4 + b];
                     a40 = s40.fma(d0.mul(e4), a40);
                     a41 = s41.fma(d1.mul(e4), a41);
-                    float e5 = xd[y5 + b];
-                    a50 = s50.fma(d0.mul(e5), a50);
-                    a51 = s51.fma(d1.mul(e5), a51);
+                    if (six) {
+                        float e5 = xd[y5 + b];
+                        a50 = s50.fma(d0.mul(e5), a50);
+                        a51 = s51.fma(d1.mul(e5), a51);
+                    }
                 }
                 int o = g * G;
                 if (t0 + 0 < batch) { a00.intoArray(out, (t0 + 0) * rows + o); a01.intoArray(out, (t0 + 0) * rows + o + L); }
@@ -289,9 +296,25 @@ final class PackedQ8 {
                 if (t0 + 2 < batch) { a20.intoArray(out, (t0 + 2) * rows + o); a21.intoArray(out, (t0 + 2) * rows + o + L); }
                 if (t0 + 3 < batch) { a30.intoArray(out, (t0 + 3) * rows + o); a31.intoArray(out, (t0 + 3) * rows + o + L); }
                 if (t0 + 4 < batch) { a40.intoArray(out, (t0 + 4) * rows + o); a41.intoArray(out, (t0 + 4) * rows + o + L); }
-                if (t0 + 5 < batch) { a50.intoArray(out, (t0 + 5) * rows + o); a51.intoArray(out, (t0 + 5) * rows + o + L); }
+                if (six && t0 + 5 < batch) { a50.intoArray(out, (t0 + 5) * rows + o); a51.intoArray(out, (t0 + 5) * rows + o + L); }
+                t0 += six ? TOKENS : TOKENS - 1;
             }
         }
+    }
+
+    /** Passes of {@link #multiplyTokens} over {@code batch} tokens. */
+    static int passes(int batch) {
+        return (batch + TOKENS - 1) / TOKENS;
+    }
+
+    /**
+     * How many of those passes take 5 tokens instead of 6 so that they cover the batch without unused slots (128
+     * tokens: 18 × 6 + 4 × 5 instead of 22 × 6 with 4 slots wasted); a batch too small for that (fewer than 20
+     * tokens, some sizes) keeps the unused slots it cannot avoid.
+     */
+    static int narrowPasses(int batch) {
+        int passes = passes(batch);
+        return Math.min(passes, passes * TOKENS - batch);
     }
 
     /** One thread's unpacked group for {@link #multiplyTokens}. */
