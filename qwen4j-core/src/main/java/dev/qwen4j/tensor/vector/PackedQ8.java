@@ -223,11 +223,12 @@ final class PackedQ8 {
         s.ensureGroup(n, blocks);
         float[] wf = s.gw;
         float[] wd = s.gwd;
-        int wide = passes(batch) - narrowPasses(batch);
+        // The passes of 6 tokens come first, so a pass is one of them while it starts before their end.
+        int sixEnd = TOKENS * (passes(batch) - narrowPasses(batch));
         for (int g = g0; g < g1; g++) {
             unpack(p, g, blocks, wf, wd);
-            for (int pass = 0, t0 = 0; t0 < batch; pass++) {
-                boolean six = pass < wide;
+            for (int t0 = 0; t0 < batch; t0 += t0 < sixEnd ? TOKENS : TOKENS - 1) {
+                boolean six = t0 < sixEnd;
                 int u0 = Math.min(t0 + 0, batch - 1);
                 int x0 = u0 * n, y0 = u0 * blocks;
                 int u1 = Math.min(t0 + 1, batch - 1);
@@ -297,7 +298,6 @@ final class PackedQ8 {
                 if (t0 + 3 < batch) { a30.intoArray(out, (t0 + 3) * rows + o); a31.intoArray(out, (t0 + 3) * rows + o + L); }
                 if (t0 + 4 < batch) { a40.intoArray(out, (t0 + 4) * rows + o); a41.intoArray(out, (t0 + 4) * rows + o + L); }
                 if (six && t0 + 5 < batch) { a50.intoArray(out, (t0 + 5) * rows + o); a51.intoArray(out, (t0 + 5) * rows + o + L); }
-                t0 += six ? TOKENS : TOKENS - 1;
             }
         }
     }
