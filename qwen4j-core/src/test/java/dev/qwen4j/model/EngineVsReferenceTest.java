@@ -58,9 +58,7 @@ class EngineVsReferenceTest {
     void engineMatchesReferenceWithQuantizedWeights(String preset, GgmlType type, double tolerance) throws Exception {
         SyntheticModel.Shape micro = SyntheticModel.preset(preset);
         ModelConfig c = micro.config();
-        SyntheticModel.Shape wide = new SyntheticModel.Shape(new ModelConfig(c.architecture(), c.vocabSize(), c.contextLength(), 256,
-                c.layers(), 512, c.heads(), c.kvHeads(), c.headDim(), c.ropeDims(), c.ropeTheta(), c.rmsEps()),
-                micro.deltaNet(), micro.tiedEmbeddings(), 0);
+        SyntheticModel.Shape wide = micro.withSizes(256, c.layers(), 512, c.heads(), c.kvHeads()).withMtpLayers(0);
         Path file = dir.resolve(preset + "-256-" + type + ".gguf");
         SyntheticModel.write(file, wide, type, 9);
         int[] prompt = ModelTesting.randomIds(1, 12, 282);
@@ -86,9 +84,7 @@ class EngineVsReferenceTest {
         SyntheticModel.Shape shape = SyntheticModel.preset(preset);
         if (heads > 0) {
             ModelConfig c = shape.config();
-            shape = new SyntheticModel.Shape(new ModelConfig(c.architecture(), c.vocabSize(), c.contextLength(), c.hidden(),
-                    2, c.ffn(), heads, kvHeads, c.headDim(), c.ropeDims(), c.ropeTheta(), c.rmsEps()),
-                    shape.deltaNet(), shape.tiedEmbeddings(), 0);
+            shape = shape.withSizes(c.hidden(), 2, c.ffn(), heads, kvHeads).withMtpLayers(0);
         }
         Path file = dir.resolve(preset + "-" + heads + "x" + kvHeads + ".gguf");
         SyntheticModel.write(file, shape, GgmlType.F32, 11);

@@ -26,8 +26,8 @@ class Qwen35RealShapeTest {
         SyntheticModel.Shape shape = SyntheticModel.preset("qwen3.5-0.8b");
         if (!BIG) {
             ModelConfig c = shape.config();
-            shape = new SyntheticModel.Shape(new ModelConfig(c.architecture(), 4096, c.contextLength(), c.hidden(), c.layers(), 512,
-                    c.heads(), c.kvHeads(), c.headDim(), c.ropeDims(), c.ropeTheta(), c.rmsEps()), shape.deltaNet(), true, 0);
+            shape = shape.withVocabulary(4096).withSizes(c.hidden(), c.layers(), 512, c.heads(), c.kvHeads())
+                    .withTiedEmbeddings(true).withMtpLayers(0);
         }
         Path file = dir.resolve("qwen3.5-0.8b-synthetic-Q8_0.gguf");
         long t0 = System.nanoTime();

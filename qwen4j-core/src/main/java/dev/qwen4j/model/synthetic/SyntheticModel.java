@@ -41,6 +41,13 @@ public final class SyntheticModel {
                     c.kvHeads(), c.headDim(), c.ropeDims(), c.ropeTheta(), c.rmsEps()), deltaNet, tiedEmbeddings, mtpLayers);
         }
 
+        /** The same model at other sizes: head size, RoPE, norms and the DeltaNet part stay. */
+        public Shape withSizes(int hidden, int layers, int ffn, int heads, int kvHeads) {
+            ModelConfig c = config;
+            return new Shape(new ModelConfig(c.architecture(), c.vocabSize(), c.contextLength(), hidden, layers, ffn, heads,
+                    kvHeads, c.headDim(), c.ropeDims(), c.ropeTheta(), c.rmsEps()), deltaNet, tiedEmbeddings, mtpLayers);
+        }
+
         public Shape withMtpLayers(int n) {
             return new Shape(config, deltaNet, tiedEmbeddings, n);
         }
